@@ -1,0 +1,2 @@
+"""simplechrome."""
+__version__ = "0.1.0"

@@ -1,0 +1,43 @@
+"""Data: readers, validation, cache, download, synthetic data, neighbours and splits."""
+
+from __future__ import annotations
+
+from .annotation import (
+    ROADMAP_CELLS,
+    median_labels,
+    read_epigenome_table,
+    read_expression,
+    read_gtf_tss,
+    regression_targets,
+)
+from .cell import find_split_files, load_cell
+from .histone import DEEPCHROME_MARKS, HistoneData, concat, normalise_gene_id
+from .neighbors import neighbor_indices
+from .readers import read_deepchrome_csv, read_deepdiff_csv
+from .splits import split_by_chromosome, split_random
+from .synthetic import SyntheticCell, make_synthetic
+from .writers import write_cell, write_deepchrome_csv
+
+__all__ = [
+    "DEEPCHROME_MARKS",
+    "ROADMAP_CELLS",
+    "HistoneData",
+    "SyntheticCell",
+    "concat",
+    "find_split_files",
+    "load_cell",
+    "make_synthetic",
+    "median_labels",
+    "neighbor_indices",
+    "normalise_gene_id",
+    "read_deepchrome_csv",
+    "read_deepdiff_csv",
+    "read_epigenome_table",
+    "read_expression",
+    "read_gtf_tss",
+    "regression_targets",
+    "split_by_chromosome",
+    "split_random",
+    "write_cell",
+    "write_deepchrome_csv",
+]

@@ -1,0 +1,120 @@
+"""``load_cell``: one cell folder (or DeepDiff prefix) -> its three splits as ``HistoneData``."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from .annotation import read_expression, read_gtf_tss, regression_targets
+from .cache import cached_read, file_hash
+from .histone import HistoneData, concat, isin
+from .readers import PARSER_VERSION, read_deepchrome_csv, read_deepdiff_csv
+from .splits import SPLITS, split_by_chromosome, split_random
+
+log = logging.getLogger(__name__)
+
+
+def find_split_files(path: str | Path) -> tuple[str, dict[str, Path]]:
+    """Locate the split files of a cell: ``(format, {split: file})``.
+
+    Accepts ``<cell>/``, ``<cell>/classification/``, or a DeepDiff prefix (``.../Cell1`` with
+    ``Cell1.train.csv`` beside it).
+    """
+    path = Path(path)
+    if path.is_dir():
+        folder = path / "classification" if (path / "classification").is_dir() else path
+        files = {}
+        for split in SPLITS:
+            found = [folder / f"{split}.csv", folder / f"{split}.csv.gz"]
+            present = [f for f in found if f.exists()]
+            if not present:
+                raise InputError(f"no {split}.csv or {split}.csv.gz in {folder}", path=path)
+            files[split] = present[0]
+        return "deepchrome", files
+    prefix = path.parent / path.name
+    files = {s: prefix.parent / f"{prefix.name}.{s}.csv" for s in SPLITS}
+    if all(f.exists() for f in files.values()):
+        return "deepdiff", files
+    raise InputError(
+        "not a cell folder (expected train/valid/test CSV files) or a DeepDiff prefix", path=path
+    )
+
+
+def load_cell(
+    path: str | Path,
+    *,
+    task: Literal["classification", "regression"] = "classification",
+    cell: str | None = None,
+    expression: str | Path | pd.DataFrame | None = None,
+    gtf: str | Path | pd.DataFrame | None = None,
+    split: Literal["files", "chromosome", "random"] = "files",
+    seed: int = 0,
+    cache: bool = True,
+) -> dict[str, HistoneData]:
+    """Load a cell's ``train``/``valid``/``test`` splits.
+
+    Args:
+        path: a DeepChrome cell folder or a DeepDiff prefix (see ``find_split_files``).
+        task: ``classification`` uses the files' labels; ``regression`` sets ``y`` to
+            ``log2(RPKM + 1)`` of ``cell`` from ``expression`` (genes absent there are dropped).
+        cell: the Roadmap EID (default: the folder name).
+        expression: Roadmap expression matrix (path or DataFrame): regression targets and
+            co-expression neighbours.
+        gtf: GENCODE GTF (path) or TSS table: genomic neighbours and the chromosome split.
+        split: the files' own split, a chromosome hold-out, or a seeded random split.
+        cache: memoise parsed files as ``.npz`` under ``$SIMPLECHROME_HOME/cache``.
+    """
+    fmt, files = find_split_files(path)
+    if fmt == "deepchrome":
+        reader, key = read_deepchrome_csv, f"deepchrome-v{PARSER_VERSION}"
+    else:
+        expr_file = Path(str(files["train"]).replace(".train.csv", ".expr.csv"))
+        if expr_file.exists():
+
+            def reader(p: Path) -> HistoneData:
+                return read_deepdiff_csv(p, expression=expr_file)
+
+            key = f"deepdiff-v{PARSER_VERSION}-labels-{file_hash(expr_file)}"
+        else:
+            reader, key = read_deepdiff_csv, f"deepdiff-v{PARSER_VERSION}"
+    splits = {
+        name: cached_read(f, reader, key=key) if cache else reader(f) for name, f in files.items()
+    }
+    name = cell or splits["train"].cell
+    expr = read_expression(expression) if isinstance(expression, (str, Path)) else expression
+    tss = read_gtf_tss(gtf) if isinstance(gtf, (str, Path)) else gtf
+    for s in splits.values():
+        s.cell, s.tss, s.expression = name, tss, expr
+    if task == "regression":
+        if expr is None:
+            raise InputError("regression needs an expression matrix (expression=...)")
+        targets = regression_targets(expr, name)
+        splits = {k: _with_targets(v, targets) for k, v in splits.items()}
+    if split == "chromosome":
+        splits = split_by_chromosome(concat(list(splits.values())))
+    elif split == "random":
+        splits = split_random(concat(list(splits.values())), seed=seed)
+    elif split != "files":
+        raise InputError(f"unknown split {split!r}: use files, chromosome or random")
+    return splits
+
+
+def _with_targets(data: HistoneData, targets: pd.Series) -> HistoneData:
+    present = isin(data.gene_ids, targets.index)
+    if not present.all():
+        log.warning(
+            "%s: %d gene(s) without expression dropped (e.g. %s)",
+            data.cell,
+            int((~present).sum()),
+            data.gene_ids[~present][0],
+        )
+    kept = data.subset(present)
+    return dataclasses.replace(
+        kept, y=targets.loc[kept.gene_ids].to_numpy(np.float32), task="regression"
+    )

@@ -1,0 +1,171 @@
+"""``HistoneData``: one cell type, one split, in the one layout the package uses."""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import cached_property
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError, ModelMismatchError
+
+if TYPE_CHECKING:
+    from .neighbors import NeighborBy
+
+DEEPCHROME_MARKS: tuple[str, ...] = ("H3K27me3", "H3K36me3", "H3K4me1", "H3K4me3", "H3K9me3")
+
+
+@dataclasses.dataclass(eq=False)
+class HistoneData:
+    """Histone signals of the genes of one cell type and split.
+
+    Attributes:
+        x: float32 ``(n_genes, n_marks, n_bins)``, channels first as ``torch.nn.Conv1d`` wants.
+        y: int64 labels (classification), float32 targets (regression) or ``None`` (unlabelled).
+        gene_ids: ``(n_genes,)`` strings, Ensembl ``ENSG...`` once mapped.
+        marks: mark names in channel order.
+        cell: the cell type (a Roadmap EID such as ``E012``, or a free name).
+        bin_size: base pairs per bin.
+        tss: optional TSS table (gene_id, chrom, tss, strand) for genomic neighbours.
+        expression: optional expression matrix (genes x cells) for co-expression neighbours.
+    """
+
+    x: np.ndarray
+    y: np.ndarray | None
+    gene_ids: np.ndarray
+    marks: tuple[str, ...]
+    cell: str = "unknown"
+    bin_size: int = 100
+    task: Literal["classification", "regression"] = "classification"
+    tss: pd.DataFrame | None = None
+    expression: pd.DataFrame | None = None
+
+    def __post_init__(self) -> None:
+        self.x = np.asarray(self.x, dtype=np.float32)
+        if self.x.ndim != 3:
+            raise ValueError(f"x must be (genes, marks, bins), got shape {self.x.shape}")
+        self.gene_ids = np.asarray(self.gene_ids).astype(str)
+        self.marks = tuple(self.marks)
+        n = self.x.shape[0]
+        if self.gene_ids.shape != (n,):
+            raise ValueError(f"{len(self.gene_ids)} gene ids for {n} genes")
+        if len(self.marks) != self.x.shape[1]:
+            raise ValueError(f"{len(self.marks)} mark names for {self.x.shape[1]} marks")
+        if self.y is not None:
+            dtype = np.int64 if self.task == "classification" else np.float32
+            self.y = np.asarray(self.y, dtype=dtype)
+            if self.y.shape != (n,):
+                raise ValueError(f"y has shape {self.y.shape}, expected ({n},)")
+
+    # -- shape ---------------------------------------------------------------------------
+    @property
+    def n_genes(self) -> int:
+        return self.x.shape[0]
+
+    @property
+    def n_marks(self) -> int:
+        return self.x.shape[1]
+
+    @property
+    def n_bins(self) -> int:
+        return self.x.shape[2]
+
+    def __len__(self) -> int:
+        return self.n_genes
+
+    def __repr__(self) -> str:
+        labels = "unlabelled" if self.y is None else self.task
+        return (
+            f"HistoneData(cell={self.cell!r}, genes={self.n_genes}, marks={list(self.marks)}, "
+            f"bins={self.n_bins}, bin_size={self.bin_size}, {labels})"
+        )
+
+    # -- lookup --------------------------------------------------------------------------
+    @cached_property
+    def _index(self) -> dict[str, int]:
+        return {g: i for i, g in enumerate(self.gene_ids.tolist())}
+
+    def index_of(self, gene_id: str) -> int:
+        """Row of ``gene_id`` (``ENSG...``, a bare number, or with a version suffix)."""
+        key = normalise_gene_id(gene_id)
+        try:
+            return self._index[key]
+        except KeyError:
+            raise InputError(f"not in {self.cell} ({self.n_genes} genes)", gene=key) from None
+
+    def get_gene_data(self, gene_id: str) -> tuple[np.ndarray, int | float | None]:
+        """One gene's ``(marks, bins)`` matrix and its label (``None`` when unlabelled)."""
+        i = self.index_of(gene_id)
+        label = None if self.y is None else self.y[i].item()
+        return self.x[i], label
+
+    def get_neighbors_data(
+        self, gene_id: str, k: int, by: NeighborBy = "genome", *, pool: HistoneData | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``(k, marks, bins)`` matrices of the k neighbour genes of ``gene_id``, and their ids.
+
+        ``by="genome"``: nearest TSSs on the same chromosome (needs ``tss``).
+        ``by="coexpression"``: highest correlation of expression across the other cells (needs
+        ``expression``; this cell's own column is always left out, it is the label).
+        Neighbours are drawn from ``pool`` (default: this split).
+        """
+        from .neighbors import neighbor_indices
+
+        pool = self if pool is None else pool
+        self.index_of(gene_id)  # a clear error for an unknown gene
+        idx = neighbor_indices(self, k, by=by, genes=[normalise_gene_id(gene_id)], pool=pool)[0]
+        return pool.x[idx], pool.gene_ids[idx]
+
+    # -- derived data --------------------------------------------------------------------
+    def subset(self, rows: np.ndarray | slice) -> HistoneData:
+        """The genes at ``rows`` (indices, a boolean mask or a slice), sharing annotations."""
+        return dataclasses.replace(
+            self,
+            x=self.x[rows],
+            y=None if self.y is None else self.y[rows],
+            gene_ids=self.gene_ids[rows],
+        )
+
+    def with_marks(self, marks: tuple[str, ...] | list[str]) -> HistoneData:
+        """The same genes with channels in the order of ``marks``.
+
+        Marks are matched by name; data lacking one of them, or holding others, is refused.
+        """
+        marks = tuple(marks)
+        if marks == self.marks:
+            return self
+        if sorted(marks) != sorted(self.marks):
+            raise ModelMismatchError(
+                f"data of {self.cell} has marks {list(self.marks)}, expected {list(marks)}"
+            )
+        order = [self.marks.index(m) for m in marks]
+        return dataclasses.replace(self, x=np.ascontiguousarray(self.x[:, order]), marks=marks)
+
+
+def concat(parts: list[HistoneData]) -> HistoneData:
+    """Genes of several ``HistoneData`` of one cell, in order (marks must agree)."""
+    first = parts[0]
+    parts = [p.with_marks(first.marks) for p in parts]
+    ys = [p.y for p in parts]
+    y = None if any(v is None for v in ys) else np.concatenate(ys)  # type: ignore[arg-type]
+    return dataclasses.replace(
+        first,
+        x=np.concatenate([p.x for p in parts]),
+        y=y,
+        gene_ids=np.concatenate([p.gene_ids for p in parts]),
+    )
+
+
+def normalise_gene_id(gene_id: str) -> str:
+    """``'3'``, ``'000003'``, ``'ENSG00000000003.5'`` -> ``'ENSG00000000003'``."""
+    g = str(gene_id).strip()
+    if g.isdigit():
+        return "ENSG" + g.zfill(11)
+    return g.split(".", 1)[0] if g.startswith("ENS") else g
+
+
+def isin(values: np.ndarray, members: object) -> np.ndarray:
+    """Boolean mask of ``values`` found in ``members``, hash-based (numpy's is slow on strings)."""
+    return np.asarray(pd.Index(values).isin(members))
