@@ -20,7 +20,7 @@ class TrainConfig:
     task: str = "classification"  # or "regression"
     max_epochs: int = 60
     batch_size: int = 256
-    lr: float = 1e-3
+    lr: float | None = None  # None: the model's own default (``default_lr``), else 1e-3
     weight_decay: float = 0.0
     patience: int = 6  # epochs without a better validation score before stopping
     seed: int = 0
@@ -36,8 +36,8 @@ class TrainConfig:
         for name in ("max_epochs", "batch_size", "patience"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, not {getattr(self, name)}")
-        if self.lr <= 0:
-            raise ConfigError(f"lr must be positive, not {self.lr}")
+        if self.lr is not None and (not isinstance(self.lr, (int, float)) or self.lr <= 0):
+            raise ConfigError(f"lr must be a positive number, not {self.lr!r}")
         if self.accelerator not in ("auto", "cpu", "gpu"):
             raise ConfigError(f"accelerator must be auto, cpu or gpu, not {self.accelerator!r}")
 

@@ -1,0 +1,175 @@
+"""``fit()``: the one training path for every registered model."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+import warnings
+from typing import Any
+
+import lightning as L
+import numpy as np
+import pandas as pd
+import torch
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+
+from .. import models
+from ..config import TrainConfig
+from ..data.histone import HistoneData
+from ..errors import InputError
+from .task import InMemoryBatches, SupervisedTask
+from .trained import TrainedModel
+from .transform import InputTransform
+
+log = logging.getLogger(__name__)
+
+
+def fit(
+    model: str,
+    train: HistoneData,
+    valid: HistoneData,
+    *,
+    config: TrainConfig | None = None,
+    model_params: dict[str, Any] | None = None,
+) -> TrainedModel:
+    """Train model ``model`` (a registry name) on ``train``, early-stopping on ``valid``.
+
+    Neural models: Adam, early stopping on validation AUROC (Pearson for regression), the best
+    epoch's weights restored. Classical models: fitted on ``train`` once. Both see the same input
+    transform (log1p + per-mark standardisation, fitted on ``train`` only).
+    """
+    config = config or TrainConfig()
+    params = dict(model_params or {})
+    _check_pair(train, valid, config)
+    valid = valid.with_marks(train.marks)
+    entry = models.get(model)
+    regression = config.task == "regression"
+    transform = InputTransform(log1p=config.log1p, standardize=config.standardize)
+    transform.fit(train.x, train.y, regression=regression)
+    # seeded before the module is built: its initial weights are part of the run
+    L.seed_everything(config.seed, workers=False, verbose=False)
+    module = models.create(
+        model,
+        n_marks=train.n_marks,
+        n_bins=train.n_bins,
+        n_outputs=1 if regression else 2,
+        **params,
+    )
+    trained = TrainedModel(
+        name=model,
+        module=module,
+        transform=transform,
+        marks=train.marks,
+        n_bins=train.n_bins,
+        bin_size=train.bin_size,
+        task=config.task,
+        hparams=models.hyper_parameters(module),
+    )
+    start = time.perf_counter()
+    if entry.kind == "sklearn":
+        module.fit(transform(train.x), train.y)
+        trained.history = pd.DataFrame([{"epoch": 0, **_prefixed(trained.evaluate(valid))}])
+    else:
+        trained.history = _fit_torch(trained, train, valid, config)
+    log.info("%s trained in %.1f s", model, time.perf_counter() - start)
+    return trained
+
+
+def _prefixed(metrics: dict[str, Any]) -> dict[str, Any]:
+    return {f"val_{k}": v for k, v in metrics.items() if k != "n_genes"}
+
+
+def _check_pair(train: HistoneData, valid: HistoneData, config: TrainConfig) -> None:
+    for name, data in (("train", train), ("valid", valid)):
+        if data.y is None:
+            raise InputError(f"the {name} split of {data.cell} has no labels")
+        if data.n_genes == 0:
+            raise InputError(f"the {name} split of {data.cell} has no genes")
+        if data.task != config.task:
+            raise InputError(
+                f"the {name} split of {data.cell} holds {data.task} labels, "
+                f"but training asks for {config.task}"
+            )
+    if sorted(train.marks) != sorted(valid.marks) or train.n_bins != valid.n_bins:
+        raise InputError(
+            f"train has marks {list(train.marks)} x {train.n_bins} bins, valid has "
+            f"{list(valid.marks)} x {valid.n_bins} bins"
+        )
+    if config.task == "classification" and len(np.unique(train.y)) < 2:
+        raise InputError(f"the train split of {train.cell} holds one class only")
+
+
+def _fit_torch(
+    trained: TrainedModel, train: HistoneData, valid: HistoneData, config: TrainConfig
+) -> pd.DataFrame:
+    if config.threads > 0:
+        torch.set_num_threads(config.threads)
+    t = trained.transform
+    y_dtype = torch.long if config.task == "classification" else torch.float32
+
+    def tensors(data: HistoneData) -> tuple[torch.Tensor, torch.Tensor]:
+        y = data.y if config.task == "classification" else t.scale_y(data.y)
+        return torch.from_numpy(t(data.x)), torch.as_tensor(y, dtype=y_dtype)
+
+    train_batches = InMemoryBatches(*tensors(train), config.batch_size, shuffle=True, seed=config.seed)
+    valid_batches = InMemoryBatches(*tensors(valid), 4096, shuffle=False)
+    lr = config.lr if config.lr is not None else getattr(trained.module, "default_lr", 1e-3)
+    task = SupervisedTask(trained.module, task=config.task, lr=lr, weight_decay=config.weight_decay)
+    with tempfile.TemporaryDirectory(prefix="simplechrome-ckpt-") as ckpt_dir:
+        best = ModelCheckpoint(
+            dirpath=ckpt_dir, monitor="val_score", mode="max", save_top_k=1, save_weights_only=True
+        )
+        stop = EarlyStopping(monitor="val_score", mode="max", patience=config.patience)
+        with warnings.catch_warnings(), _quiet_lightning():
+            warnings.filterwarnings("ignore", ".*does not have many workers.*")
+            warnings.filterwarnings("ignore", ".*number of training batches.*")
+            warnings.filterwarnings("ignore", ".*LeafSpec.*")
+            trainer = L.Trainer(
+                max_epochs=config.max_epochs,
+                accelerator=config.accelerator,
+                devices=1,
+                callbacks=[best, stop],
+                logger=False,
+                enable_checkpointing=True,
+                enable_progress_bar=config.progress,
+                enable_model_summary=False,
+                num_sanity_val_steps=0,
+                deterministic=True,
+                default_root_dir=ckpt_dir,
+            )
+            trainer.fit(task, train_dataloaders=train_batches, val_dataloaders=valid_batches)
+        if best.best_model_path:
+            state = torch.load(best.best_model_path, map_location="cpu", weights_only=True)
+            task.load_state_dict(state["state_dict"])
+    trained.module = task.module.cpu().eval()
+    history = pd.DataFrame(task.history)
+    if not history.empty and best.best_model_score is not None:
+        history["best"] = history["epoch"] == _best_epoch(history, config.task)
+    return history
+
+
+def _best_epoch(history: pd.DataFrame, task: str) -> int:
+    col = "val_auroc" if task == "classification" else "val_pearson"
+    return int(history.loc[history[col].astype(float).idxmax(), "epoch"])
+
+
+class _quiet_lightning:
+    """Lightning announces devices and checkpoints on stdout-bound loggers; the library is quiet."""
+
+    names = (
+        "lightning.pytorch.utilities.rank_zero",
+        "lightning.pytorch.accelerators.cuda",
+        "lightning.fabric.utilities.seed",
+        "lightning.pytorch",
+        "lightning.fabric",
+    )
+
+    def __enter__(self) -> None:
+        self.levels = [(n, logging.getLogger(n).level) for n in self.names]
+        for n in self.names:
+            logging.getLogger(n).setLevel(logging.WARNING)
+
+    def __exit__(self, *exc: object) -> None:
+        for n, level in self.levels:
+            logging.getLogger(n).setLevel(level)

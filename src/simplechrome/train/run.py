@@ -1,0 +1,76 @@
+"""Self-describing run directories: config, model, metrics, history, predictions, version."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from .. import __version__
+from .._io import atomic_directory, atomic_write
+from ..config import RunConfig
+from ..data.histone import HistoneData
+from ..errors import RunError
+from .trained import TrainedModel
+
+RUN_FILES = ("config.yaml", "model.pt", "metrics.json", "history.csv", "predictions.tsv", "VERSION")
+
+
+def save_run(
+    out: str | Path,
+    trained: TrainedModel,
+    splits: dict[str, HistoneData],
+    *,
+    config: RunConfig,
+    data_source: str | None = None,
+    overwrite: bool = False,
+) -> dict[str, dict[str, Any]]:
+    """Write the run directory ``out`` atomically; return the metrics of every split."""
+    out = Path(out)
+    metrics: dict[str, dict[str, Any]] = {}
+    predictions = []
+    for name, data in splits.items():
+        frame = trained.predict(data, split=name)
+        predictions.append(frame)
+        if data.y is not None:
+            metrics[name] = trained.evaluate(data)
+    try:
+        ctx = atomic_directory(out, overwrite=overwrite)
+        tmp = ctx.__enter__()
+    except FileExistsError:
+        raise RunError(f"{out}: already exists and is not empty (choose another --out)") from None
+    try:
+        cfg = config.to_dict()
+        cfg["data"] = data_source
+        cfg["cell"] = next(iter(splits.values())).cell
+        (tmp / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+        trained.save(tmp / "model.pt")
+        (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+        trained.history.to_csv(tmp / "history.csv", index=False)
+        pd.concat(predictions).to_csv(tmp / "predictions.tsv", sep="\t", index=False)
+        (tmp / "VERSION").write_text(__version__ + "\n")
+    except BaseException as exc:
+        ctx.__exit__(type(exc), exc, exc.__traceback__)
+        raise
+    ctx.__exit__(None, None, None)
+    return metrics
+
+
+def load_run(run: str | Path) -> tuple[TrainedModel, dict[str, Any]]:
+    """The model and configuration of a run directory."""
+    run = Path(run)
+    if not run.is_dir():
+        raise RunError(f"{run}: not a run directory")
+    missing = [f for f in ("config.yaml", "model.pt") if not (run / f).exists()]
+    if missing:
+        raise RunError(f"{run}: incomplete run directory (missing {', '.join(missing)})")
+    config = yaml.safe_load((run / "config.yaml").read_text()) or {}
+    return TrainedModel.load(run / "model.pt"), config
+
+
+def write_metrics(path: str | Path, metrics: dict[str, Any]) -> None:
+    with atomic_write(path) as fh:
+        fh.write(json.dumps(metrics, indent=2) + "\n")

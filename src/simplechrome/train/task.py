@@ -1,0 +1,132 @@
+"""Lightning task for supervised prediction (classification or regression) of any registered module.
+
+The module holds the network; the task owns the loss, the optimiser and the validation metric.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import lightning as L
+import numpy as np
+import torch
+from torch import nn
+
+from .metrics import compute, score_for_monitor
+
+
+class InMemoryBatches:
+    """Batches as index slices of one in-memory tensor; reshuffled (seeded) every epoch.
+
+    No per-gene ``__getitem__`` and no worker processes: a batch is one ``index_select``.
+    """
+
+    def __init__(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        batch_size: int,
+        *,
+        shuffle: bool,
+        seed: int = 0,
+    ) -> None:
+        self.x, self.y = x, y
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        return (len(self.x) + self.batch_size - 1) // self.batch_size
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        n = len(self.x)
+        if self.shuffle:
+            order = torch.randperm(n, generator=self.generator)
+            for lo in range(0, n, self.batch_size):
+                idx = order[lo : lo + self.batch_size]
+                yield self.x.index_select(0, idx), self.y.index_select(0, idx)
+        else:
+            for lo in range(0, n, self.batch_size):
+                yield self.x[lo : lo + self.batch_size], self.y[lo : lo + self.batch_size]
+
+
+def scores_from_outputs(outputs: torch.Tensor, task: str) -> torch.Tensor:
+    """Model outputs -> one score per gene: P(class 1), or the (scaled) regression prediction."""
+    if task == "classification":
+        return torch.softmax(outputs, dim=1)[:, 1]
+    return outputs.squeeze(1)
+
+
+class SupervisedTask(L.LightningModule):
+    """Cross-entropy (classification) or MSE (regression) with Adam; validation AUROC/Pearson."""
+
+    def __init__(self, module: nn.Module, *, task: str, lr: float, weight_decay: float) -> None:
+        super().__init__()
+        self.module = module
+        self.task = task
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.history: list[dict[str, float]] = []
+        self._loss_sum = torch.zeros(())
+        self._loss_n = 0
+        self._val_scores: list[torch.Tensor] = []
+        self._val_y: list[torch.Tensor] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.module(x)
+        return out[0] if isinstance(out, tuple) else out
+
+    def loss(self, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if self.task == "classification":
+            return nn.functional.cross_entropy(outputs, y)
+        return nn.functional.mse_loss(outputs.squeeze(1), y)
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        x, y = batch
+        loss = self.loss(self(x), y)
+        # summed here, logged once per epoch: per-step logging costs more than a small model's step
+        self._loss_sum = self._loss_sum.to(loss.device) + loss.detach() * len(y)
+        self._loss_n += len(y)
+        return loss
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        x, y = batch
+        self._val_scores.append(scores_from_outputs(self(x), self.task).float().cpu())
+        self._val_y.append(y.cpu())
+
+    def on_validation_epoch_end(self) -> None:
+        scores = torch.cat(self._val_scores).numpy()
+        y = torch.cat(self._val_y).numpy()
+        self._val_scores.clear()
+        self._val_y.clear()
+        metrics = compute(self.task, y, scores)
+        monitor = score_for_monitor(metrics, self.task)
+        self.log("val_score", monitor, prog_bar=True)
+        if self.trainer.sanity_checking:
+            return
+        row = {"epoch": self.current_epoch}
+        if self._loss_n:
+            row["train_loss"] = float(self._loss_sum) / self._loss_n
+        row.update({f"val_{k}": v for k, v in metrics.items() if k != "n_genes"})
+        self.history.append(row)
+        self._loss_sum = torch.zeros(())
+        self._loss_n = 0
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+
+
+def predict_scores(
+    module: nn.Module, x: np.ndarray, task: str, *, batch_size: int = 2048
+) -> np.ndarray:
+    """Scores of transformed inputs ``x`` (no gradients, eval mode, on the module's device)."""
+    device = next(module.parameters()).device
+    module.eval()
+    out = []
+    with torch.inference_mode():
+        for lo in range(0, len(x), batch_size):
+            xb = torch.from_numpy(x[lo : lo + batch_size]).to(device)
+            raw = module(xb)
+            raw = raw[0] if isinstance(raw, tuple) else raw
+            out.append(scores_from_outputs(raw, task).float().cpu())
+    return torch.cat(out).numpy() if out else np.zeros(0, dtype=np.float32)
