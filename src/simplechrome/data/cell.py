@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -23,10 +24,18 @@ log = logging.getLogger(__name__)
 def find_split_files(path: str | Path) -> tuple[str, dict[str, Path]]:
     """Locate the split files of a cell: ``(format, {split: file})``.
 
-    Accepts ``<cell>/``, ``<cell>/classification/``, or a DeepDiff prefix (``.../Cell1`` with
-    ``Cell1.train.csv`` beside it).
+    Accepts ``<cell>/``, ``<cell>/classification/``, a DeepDiff prefix (``.../Cell1`` with
+    ``Cell1.train.csv`` beside it), or a bare EID (``E003``) fetched by ``download``.
     """
     path = Path(path)
+    if not path.exists() and re.fullmatch(r"E\d{3}", str(path)):
+        from .download import data_dir  # a bare EID: the downloaded copy
+
+        if not (data_dir() / str(path)).is_dir():
+            raise InputError(
+                f"cell {path} is not downloaded: run `simplechrome download {path}`", path=path
+            )
+        path = data_dir() / str(path)
     if path.is_dir():
         folder = path / "classification" if (path / "classification").is_dir() else path
         files = {}

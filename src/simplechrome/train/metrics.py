@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 from scipy import stats
-from sklearn.metrics import accuracy_score, average_precision_score, roc_auc_score
+import pandas as pd
+from sklearn.metrics import accuracy_score, average_precision_score, roc_auc_score, roc_curve
 
 
 def classification_metrics(y: np.ndarray, score: np.ndarray) -> dict[str, float | int | None]:
@@ -47,3 +48,9 @@ def compute(task: str, y: np.ndarray, score: np.ndarray) -> dict[str, float | in
     if task == "classification":
         return classification_metrics(y, score)
     return regression_metrics(y, score)
+
+
+def roc_table(y: np.ndarray, score: np.ndarray, **labels: str) -> pd.DataFrame:
+    """ROC curve points (``fpr``, ``tpr``) with constant label columns, for plotting."""
+    fpr, tpr, _ = roc_curve(y, score)
+    return pd.DataFrame({"fpr": fpr, "tpr": tpr, **labels})

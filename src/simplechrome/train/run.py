@@ -25,26 +25,22 @@ def save_run(
     splits: dict[str, HistoneData],
     *,
     config: RunConfig,
-    data_source: str | None = None,
+    data: dict[str, Any] | None = None,
     overwrite: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """Write the run directory ``out`` atomically; return the metrics of every split."""
     out = Path(out)
     metrics: dict[str, dict[str, Any]] = {}
     predictions = []
-    for name, data in splits.items():
-        frame = trained.predict(data, split=name)
-        predictions.append(frame)
-        if data.y is not None:
-            metrics[name] = trained.evaluate(data)
-    try:
-        ctx = atomic_directory(out, overwrite=overwrite)
-        tmp = ctx.__enter__()
-    except FileExistsError:
-        raise RunError(f"{out}: already exists and is not empty (choose another --out)") from None
-    try:
+    for name, split in splits.items():
+        predictions.append(trained.predict(split, split=name))
+        if split.y is not None:
+            metrics[name] = trained.evaluate(split)
+    if out.exists() and not overwrite and (not out.is_dir() or any(out.iterdir())):
+        raise RunError(f"{out}: already exists and is not empty (choose another --out)")
+    with atomic_directory(out, overwrite=overwrite) as tmp:
         cfg = config.to_dict()
-        cfg["data"] = data_source
+        cfg["data"] = data or {}
         cfg["cell"] = next(iter(splits.values())).cell
         (tmp / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
         trained.save(tmp / "model.pt")
@@ -52,10 +48,6 @@ def save_run(
         trained.history.to_csv(tmp / "history.csv", index=False)
         pd.concat(predictions).to_csv(tmp / "predictions.tsv", sep="\t", index=False)
         (tmp / "VERSION").write_text(__version__ + "\n")
-    except BaseException as exc:
-        ctx.__exit__(type(exc), exc, exc.__traceback__)
-        raise
-    ctx.__exit__(None, None, None)
     return metrics
 
 

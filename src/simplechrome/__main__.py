@@ -1,0 +1,3 @@
+from simplechrome.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,278 @@
+"""The command line: argparse verbs, each a few lines calling the API.
+
+The only module that prints or exits. Errors of the package become one line on stderr and
+exit status 2; there is no traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+
+EXIT_BAD_INPUT = 2
+
+
+def _print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    def fmt(v: Any) -> str:
+        if isinstance(v, float):
+            return f"{v:.4f}"
+        return "-" if v is None else str(v)
+
+    cells = [[fmt(r.get(c)) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    return not args.quiet and sys.stderr.isatty()
+
+
+def _data_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "path": str(args.data),
+        "task": args.task,
+        "expression": None if args.expression is None else str(args.expression),
+        "gtf": None if args.gtf is None else str(args.gtf),
+        "split": args.split,
+        "split_seed": args.split_seed,
+    }
+
+
+def _load(options: dict[str, Any], path: str | None = None) -> dict:
+    from .data import load_cell
+
+    return load_cell(
+        path or options["path"],
+        task=options.get("task", "classification"),
+        expression=options.get("expression"),
+        gtf=options.get("gtf"),
+        split=options.get("split", "files") if path is None else "files",
+        seed=options.get("split_seed", 0),
+    )
+
+
+# -- verbs -------------------------------------------------------------------------------
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .experiments import run_demo
+
+    print(f"simplechrome demo: synthetic cell of {args.genes} genes with planted ground truth")
+    print(f"writing runs, summary.tsv, roc.png and validation.png under {args.out}/")
+
+    def announce(name: str, row: dict) -> None:
+        print(f"  {name:<12} test AUROC {row['test_auroc']:.4f}  ({row['seconds']:.1f} s)")
+
+    result = run_demo(args.out, n_genes=args.genes, seed=args.seed, progress=_progress(args),
+                      on_model=announce)
+    print()
+    _print_table(result.summary.to_dict("records"),
+                 ["model", "test_auroc", "test_auprc", "test_accuracy", "parameters", "epochs"])
+    print(f"\nfigures: {', '.join(str(p) for p in result.figures)}")
+    return 0
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    from .data.download import ZENODO_URL, download_cells
+
+    def done(cell: str, folder: Path) -> None:
+        print(f"{cell}\t{folder}")
+
+    download_cells(args.cells, all_cells=args.all, url=args.url or ZENODO_URL,
+                   dest=args.dest, progress=not args.quiet, on_cell=done)
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .info import describe
+
+    print("\n".join(describe(args.path)))
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from . import models
+
+    rows = []
+    for name in models.names():
+        entry = models.get(name)
+        m = models.create(name, n_marks=args.marks, n_bins=args.bins)
+        count = models.n_parameters(m) if entry.kind == "torch" else None
+        rows.append({"model": name, "kind": entry.kind, "parameters": count,
+                     "description": entry.summary})
+    print(f"parameters at {args.marks} marks x {args.bins} bins, 2 classes "
+          "(classical models: fitted coefficients, known after training)")
+    _print_table(rows, ["model", "kind", "parameters", "description"])
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from .config import load_run_config
+    from .train import fit, save_run
+
+    overrides = list(args.set or [])
+    if args.model:
+        overrides.append(f"model={args.model}")
+    overrides.append(f"train.task={args.task}")
+    if args.seed is not None:
+        overrides.append(f"train.seed={args.seed}")
+    if args.threads is not None:
+        overrides.append(f"train.threads={args.threads}")
+    config = load_run_config(args.config, overrides)
+    config = dataclasses.replace(
+        config, train=dataclasses.replace(config.train, progress=_progress(args))
+    )
+    options = _data_options(args)
+    splits = _load(options)
+    trained = fit(config.model, splits["train"], splits["valid"], config=config.train,
+                  model_params=config.model_params)
+    metrics = save_run(args.out, trained, splits, config=config, data=options)
+    _print_metrics(metrics)
+    print(f"run written to {args.out}")
+    return 0
+
+
+def _print_metrics(metrics: dict[str, dict[str, Any]]) -> None:
+    rows = [{"split": s, **m} for s, m in metrics.items()]
+    columns = ["split", *[k for k in rows[0] if k != "split"]] if rows else ["split"]
+    _print_table(rows, columns)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .train import load_run, write_metrics
+
+    model, config = load_run(args.run)
+    options = config.get("data") or {}
+    if args.data is None and not options.get("path"):
+        from .errors import InputError
+
+        raise InputError(f"{args.run} does not record its data; pass --data DIR")
+    splits = _load(options, None if args.data is None else str(args.data))
+    metrics = {name: model.evaluate(data) for name, data in splits.items() if data.y is not None}
+    _print_metrics(metrics)
+    if args.output:
+        write_metrics(args.output, metrics)
+        print(f"metrics written to {args.output}")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from ._io import atomic_write
+    from .data import read_deepchrome_csv
+    from .train import load_run
+
+    model, config = load_run(args.run)
+    source = Path(args.input)
+    if source.is_file():
+        frames = [model.predict(read_deepchrome_csv(source))]
+    else:
+        splits = _load(config.get("data") or {}, str(source))
+        frames = [model.predict(data, split=name) for name, data in splits.items()]
+    table = pd.concat(frames)[["gene_id", "score", "label", *(["split"] if len(frames) > 1 else [])]]
+    with atomic_write(args.output) as fh:
+        table.to_csv(fh, sep="\t", index=False, float_format="%.6g")
+    print(f"{len(table)} predictions written to {args.output}")
+    return 0
+
+
+# -- parser ------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="simplechrome",
+        description="Predict gene expression from histone-modification signals around the TSS.",
+    )
+    p.add_argument("--version", action="version", version=f"simplechrome {__version__}")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    p.add_argument("-v", "--verbose", action="store_true", help="log details")
+    sub = p.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    s = sub.add_parser("demo", help="train, evaluate and plot on an embedded synthetic cell")
+    s.add_argument("--out", type=Path, default=Path("simplechrome-demo"))
+    s.add_argument("--genes", type=int, default=6000, help="synthetic genes (default 6000)")
+    s.add_argument("--seed", type=int, default=0)
+    s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("download", help="fetch DeepChrome cells (Zenodo record 2652278)")
+    s.add_argument("cells", nargs="*", metavar="EID", help="cells such as E003 E012")
+    s.add_argument("--all", action="store_true", help="all 56 cells")
+    s.add_argument("--dest", type=Path, help="where to unpack (default $SIMPLECHROME_HOME/data)")
+    s.add_argument("--url", help=argparse.SUPPRESS)
+    s.set_defaults(func=cmd_download)
+
+    s = sub.add_parser("info", help="what a cell folder, split file or run holds")
+    s.add_argument("path", type=Path)
+    s.set_defaults(func=cmd_info)
+
+    s = sub.add_parser("models", help="the model registry, with parameter counts")
+    s.add_argument("--marks", type=int, default=5)
+    s.add_argument("--bins", type=int, default=100)
+    s.set_defaults(func=cmd_models)
+
+    s = sub.add_parser("train", help="train a model on a cell; writes a run directory")
+    s.add_argument("--data", required=True, help="cell folder, DeepDiff prefix or downloaded EID")
+    s.add_argument("--model", help="registry name (see `simplechrome models`)")
+    s.add_argument("--config", type=Path, help="YAML with model, model_params, train")
+    s.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override a config value, e.g. train.lr=0.01 (repeatable)")
+    s.add_argument("--out", type=Path, required=True, help="run directory to create")
+    s.add_argument("--task", choices=["classification", "regression"], default="classification")
+    s.add_argument("--expression", type=Path, help="Roadmap 57epigenomes.RPKM.pc[.gz] (regression)")
+    s.add_argument("--gtf", type=Path, help="GENCODE GTF (chromosome split)")
+    s.add_argument("--split", choices=["files", "chromosome", "random"], default="files")
+    s.add_argument("--split-seed", type=int, default=0)
+    s.add_argument("--seed", type=int)
+    s.add_argument("--threads", type=int)
+    s.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("evaluate", help="metrics of a run on its own or another cell's splits")
+    s.add_argument("run", type=Path)
+    s.add_argument("--data", help="another cell folder (default: the run's own data)")
+    s.add_argument("-o", "--output", type=Path, help="write metrics JSON here")
+    s.set_defaults(func=cmd_evaluate)
+
+    s = sub.add_parser("predict", help="per-gene scores: gene_id, score, label TSV")
+    s.add_argument("run", type=Path)
+    s.add_argument("input", help="a split CSV or a cell folder")
+    s.add_argument("-o", "--output", type=Path, required=True)
+    s.set_defaults(func=cmd_predict)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .errors import SimplechromeError
+
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="simplechrome: %(levelname)s: %(message)s",
+    )
+    try:
+        return int(args.func(args) or 0)
+    except SimplechromeError as exc:
+        print(f"simplechrome: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:  # unreadable input or unwritable output named by the user
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"simplechrome: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("simplechrome: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

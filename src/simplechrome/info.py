@@ -1,0 +1,65 @@
+"""What a data folder, split file or run directory holds, as lines of text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .data.cell import find_split_files, load_cell
+from .data.histone import HistoneData
+from .data.readers import read_deepchrome_csv
+from .errors import InputError
+from .train.run import load_run
+
+
+def describe(path: str | Path) -> list[str]:
+    """Human-readable summary lines for ``path``."""
+    path = Path(path)
+    if path.is_dir() and (path / "model.pt").exists():
+        return _describe_run(path)
+    if path.is_file():
+        return [_describe_split(path.name, read_deepchrome_csv(path))]
+    fmt, files = find_split_files(path)
+    cell = load_cell(path)
+    lines = [f"{path}: {fmt} cell {cell['train'].cell}"]
+    for name, data in cell.items():
+        lines.append("  " + _describe_split(f"{name} ({files[name].name})", data))
+    return lines
+
+
+def _describe_split(name: str, data: HistoneData) -> str:
+    if data.y is None:
+        labels = "unlabelled"
+    elif data.task == "classification":
+        labels = f"{np.mean(data.y):.1%} labelled high"
+    else:
+        labels = f"targets {data.y.min():.2f}..{data.y.max():.2f}"
+    integer = bool(np.all(data.x == np.round(data.x)))
+    return (
+        f"{name}: {data.n_genes} genes x {data.n_marks} marks ({', '.join(data.marks)}) x "
+        f"{data.n_bins} bins of {data.bin_size} bp; {labels}; values "
+        f"{'integer' if integer else 'float'}, max {data.x.max():g}"
+    )
+
+
+def _describe_run(path: Path) -> list[str]:
+    model, config = load_run(path)
+    lines = [
+        f"{path}: run of model {model.name} ({model.n_parameters():,} parameters), "
+        f"{model.task}, marks {', '.join(model.marks)} x {model.n_bins} bins",
+        f"  data: {config.get('data')}",
+    ]
+    metrics_file = path / "metrics.json"
+    if metrics_file.exists():
+        try:
+            metrics = json.loads(metrics_file.read_text())
+        except json.JSONDecodeError as exc:
+            raise InputError(f"not valid JSON ({exc})", path=metrics_file) from None
+        for split, values in metrics.items():
+            shown = ", ".join(
+                f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in values.items()
+            )
+            lines.append(f"  {split}: {shown}")
+    return lines
