@@ -48,7 +48,7 @@ def read_expression(path: str | Path) -> pd.DataFrame:
         row, col = np.argwhere(bad)[0]
         raw = body.iloc[row, col + 1]
         raise InputError(
-            f"column {header[col + 1]}: {raw!r} is not a non-negative number",
+            f"column {header[col + 1]}: value {raw} is not a non-negative number",
             path=path,
             line=int(row) + 2,
             gene=str(body.iloc[row, 0]),

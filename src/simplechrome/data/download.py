@@ -58,54 +58,55 @@ class ResumableDownloader:
         if check_only:
             return True
         self.part.parent.mkdir(parents=True, exist_ok=True)
-        total: int | None = None
+        self.total: int | None = None  # learnt from the first response's headers
         bar = tqdm(
             total=None, unit="B", unit_scale=True, desc=ARCHIVE_NAME, disable=not self.progress,
             leave=False,
         )
-        try:
+        with bar:
             for attempt in range(self.retries + 1):
-                have = self.part.stat().st_size if self.part.exists() else 0
-                if total is not None and have >= total:
-                    break
                 try:
-                    total = self._fetch(url, have, bar)
-                    if total is None or self.part.stat().st_size >= total:
-                        break
+                    self._fetch(url, self._have(), bar)
                 except (requests.ConnectionError, requests.Timeout,
                         requests.exceptions.ChunkedEncodingError) as exc:
-                    log.warning("connection lost (%s); resuming (%d/%d)", exc, attempt + 1, self.retries)
-            have = self.part.stat().st_size if self.part.exists() else 0
-            if total is not None and have < total:
+                    log.warning("connection lost (%s); resuming (%d/%d)", exc, attempt + 1,
+                                self.retries)
+                else:
+                    if self.total is None:  # no length announced: an unbroken stream is whole
+                        self.total = self._have()
+                if self.total is not None and self._have() >= self.total:
+                    break
+            if self.total is None or self._have() < self.total:
                 raise DownloadError(
-                    f"{url}: download stopped at {have} of {total} bytes; run the same command "
-                    "again to resume"
+                    f"{url}: download stopped at {self._have()} of {self.total or '?'} bytes; "
+                    "run the same command again to resume"
                 )
-        finally:
-            bar.close()
         shutil.copyfile(self.part, output_file)
         self.part.unlink()
         return None
 
-    def _fetch(self, url: str, have: int, bar: tqdm) -> int | None:
+    def _have(self) -> int:
+        return self.part.stat().st_size if self.part.exists() else 0
+
+    def _fetch(self, url: str, have: int, bar: tqdm) -> None:
         headers = {"Range": f"bytes={have}-"} if have else {}
         with requests.get(url, headers=headers, stream=True, timeout=self.timeout) as resp:
             if resp.status_code == 416:  # nothing left to send
-                return have
+                self.total = have
+                return
             if resp.status_code not in (200, 206):
                 raise DownloadError(f"{url}: server answered HTTP {resp.status_code}")
             if resp.status_code == 200 and have:
                 have = 0  # the server ignored Range: start over
             length = resp.headers.get("Content-Length")
-            total = have + int(length) if length is not None else None
-            bar.total = total
-            bar.n = have
+            if length is not None:
+                self.total = have + int(length)
+            bar.total, bar.n = self.total, have
             bar.refresh()
             with open(self.part, "ab" if have else "wb") as fh:
                 for chunk in resp.iter_content(chunk_size=1 << 16):
                     fh.write(chunk)
                     bar.update(len(chunk))
-            return total
 
 
 def fetch_archive(url: str = ZENODO_URL, *, progress: bool = True) -> Path:
@@ -116,6 +117,7 @@ def fetch_archive(url: str = ZENODO_URL, *, progress: bool = True) -> Path:
     record = folder / f"{ARCHIVE_NAME}.sha256"
     known = record.read_text().strip() if record.exists() else None
     downloader = ResumableDownloader(folder / f"{ARCHIVE_NAME}.part", progress=progress)
+    pooch.get_logger().setLevel(logging.WARNING)  # it announces downloads on stderr itself
     try:
         path = Path(
             pooch.retrieve(

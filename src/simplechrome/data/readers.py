@@ -277,7 +277,7 @@ def _assemble(
                     f"at line {line_of(starts[seen[c]])})",
                     path=path,
                     line=line_of(starts[b]),
-                    gene=str(raw_ids[b]),
+                    gene=normalise_gene_id(str(raw_ids[b])),
                 )
             seen[c] = b
     gene_ids = np.array([normalise_gene_id(g) for g in raw_ids.tolist()])

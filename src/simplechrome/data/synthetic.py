@@ -59,7 +59,7 @@ def make_synthetic(
     n_cells: int = 12,
     n_chroms: int = 4,
     n_modules: int = 20,
-    genome_rho: float = 0.8,
+    genome_rho: float = 0.95,
     signal_scale: float = 1.5,
     target_cell: str = "SYN01",
     task: str = "classification",
@@ -93,7 +93,7 @@ def make_synthetic(
     log_expr = (
         base[:, None]
         + module_effect[module]
-        + 0.9 * field[:, None]
+        + 1.2 * field[:, None]
         + rng.normal(0, 0.5, size=(n_genes, n_cells))
     )
     rpkm = np.clip(np.exp2(log_expr) - 1.0, 0.0, None).round(3)

@@ -1,0 +1,47 @@
+"""Shared fixtures: real data in ../shared/data, an isolated cache, small synthetic cells."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+SHARED = Path(os.environ.get("SIMPLECHROME_SHARED", Path(__file__).resolve().parents[1] / ".." / "shared" / "data")).resolve()
+REQUIRE_SHARED = os.environ.get("SIMPLECHROME_REQUIRE_SHARED") == "1"
+
+torch.set_num_threads(min(2, os.cpu_count() or 1))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test caches and downloads under its own temporary SIMPLECHROME_HOME."""
+    home = tmp_path_factory.mktemp("simplechrome-home")
+    monkeypatch.setenv("SIMPLECHROME_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    """The real Roadmap data folder; skips (or fails when required) if it is absent."""
+    if not (SHARED / "README.md").exists():
+        if REQUIRE_SHARED:
+            pytest.fail(f"SIMPLECHROME_REQUIRE_SHARED=1 but {SHARED} is missing")
+        pytest.skip(f"real data folder {SHARED} is absent (a clone without ../shared)")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def synthetic():
+    from simplechrome.data import make_synthetic
+
+    return make_synthetic(900, seed=1)
+
+
+@pytest.fixture
+def cell_dir(tmp_path: Path, synthetic) -> Path:
+    """A synthetic cell written in the DeepChrome format."""
+    from simplechrome.data import write_cell
+
+    return write_cell(synthetic.splits, tmp_path / "SYN01")
