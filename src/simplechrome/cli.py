@@ -132,6 +132,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = dataclasses.replace(
         config, train=dataclasses.replace(config.train, progress=_progress(args))
     )
+    from . import models
+
+    models.get(config.model)  # an unknown model fails before any data is read
     options = _data_options(args)
     splits = _load(options)
     trained = fit(config.model, splits["train"], splits["valid"], config=config.train,

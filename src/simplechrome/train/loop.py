@@ -110,7 +110,8 @@ def _fit_torch(
 
     def tensors(data: HistoneData) -> tuple[torch.Tensor, torch.Tensor]:
         y = data.y if config.task == "classification" else t.scale_y(data.y)
-        return torch.from_numpy(t(data.x)), torch.as_tensor(y, dtype=y_dtype)
+        # copies: cached splits are read-only arrays, and training must never write into them
+        return torch.from_numpy(np.array(t(data.x))), torch.tensor(y, dtype=y_dtype)
 
     train_batches = InMemoryBatches(*tensors(train), config.batch_size, shuffle=True, seed=config.seed)
     valid_batches = InMemoryBatches(*tensors(valid), 4096, shuffle=False)

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from simplechrome import models
+from simplechrome.errors import ConfigError
+
+TORCH_MODELS = [n for n in models.names() if models.get(n).kind == "torch"]
+
+
+def test_deepchrome_is_the_published_network():
+    m = models.create("deepchrome", n_marks=5, n_bins=100)
+    assert models.n_parameters(m) == 644_177
+    assert m.conv.in_channels == 5 and m.conv.out_channels == 50 and m.conv.kernel_size == (10,)
+    widths = [layer.out_features for layer in m.head if isinstance(layer, torch.nn.Linear)]
+    assert m.head[0].in_features == 900 and widths == [625, 125, 2]
+    assert m.dropout.p == 0.5
+
+
+def test_linear_has_twelve_parameters():
+    for pooling in ("max", "mean", "sum"):
+        m = models.create("linear", n_marks=5, n_bins=100, pooling=pooling)
+        assert models.n_parameters(m) == 12
+
+
+@pytest.mark.parametrize("name", TORCH_MODELS)
+@pytest.mark.parametrize(("marks", "bins"), [(5, 100), (3, 200), (7, 40)])
+def test_shapes(name, marks, bins):
+    m = models.create(name, n_marks=marks, n_bins=bins)
+    out = m(torch.randn(4, marks, bins))
+    assert out.shape == (4, 2)
+    reg = models.create(name, n_marks=marks, n_bins=bins, n_outputs=1)
+    assert reg(torch.randn(4, marks, bins)).shape == (4, 1)
+
+
+@pytest.mark.parametrize("pool", ["max", "avg", "strided"])
+def test_deepchrome_pool_variants(pool):
+    m = models.create("deepchrome", n_marks=5, n_bins=100, pool=pool)
+    assert m(torch.randn(2, 5, 100)).shape == (2, 2)
+
+
+@pytest.mark.parametrize("name", TORCH_MODELS)
+def test_overfits_one_batch(name):
+    torch.manual_seed(0)
+    x = torch.randn(16, 5, 100)
+    y = torch.randint(0, 2, (16,))
+    params = {"dropout": 0.0} if name in ("deepchrome", "mlp") else {}
+    m = models.create(name, n_marks=5, n_bins=100, **params)
+    if name == "linear":  # 12 parameters cannot memorise noise: give the batch a pooled signal
+        x[y == 1] += 1.0
+    opt = torch.optim.Adam(m.parameters(), lr=1e-2 if name == "linear" else 1e-3)
+    for _ in range(300):
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(m(x), y)
+        loss.backward()
+        opt.step()
+    assert (m(x).argmax(1) == y).float().mean() == 1.0
+
+
+def test_unknown_model_and_parameter():
+    with pytest.raises(ConfigError, match="unknown model 'resnet'"):
+        models.create("resnet", n_marks=5, n_bins=100)
+    with pytest.raises(ConfigError, match="no parameter"):
+        models.create("deepchrome", n_marks=5, n_bins=100, kernal_size=3)
+    with pytest.raises(ConfigError, match="pool must be"):
+        models.create("deepchrome", n_marks=5, n_bins=100, pool="median")
+    with pytest.raises(ConfigError, match="fewer than the kernel"):
+        models.create("deepchrome", n_marks=5, n_bins=5)
+
+
+def test_logistic_features():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 5, 10)).astype(np.float32)
+    y = (x[:, 3].mean(1) > 0).astype(int)
+    for name, n_coef in (("logreg", 5), ("logreg_flat", 50)):
+        m = models.create(name, n_marks=5, n_bins=10).fit(x, y)
+        assert m.coef_.shape == (1, n_coef)
+        p = m.predict_proba(x)
+        assert p.shape == (200, 2) and np.allclose(p.sum(1), 1)
+        assert (m.predict(x) == y).mean() > 0.9
+        # the arrays alone rebuild it (what a checkpoint stores)
+        clone = models.create(name, n_marks=5, n_bins=10).load_state(m.state())
+        np.testing.assert_array_equal(clone.decision(x), m.decision(x))

@@ -1,0 +1,144 @@
+"""Every verb in tmp_path; every bad-input class answered with one line and exit status 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from simplechrome.cli import main
+from tests.data.test_readers import gene_rows
+
+FAST = ["--set", "train.max_epochs=2", "--set", "train.patience=1"]
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_models(capsys):
+    code, out, _ = run(capsys, "models")
+    assert code == 0
+    assert "644177" in out and "linear" in out and "logreg" in out
+
+
+def test_demo(tmp_path, capsys):
+    code, out, _ = run(capsys, "-q", "demo", "--out", tmp_path / "d", "--genes", "600")
+    assert code == 0
+    for model in ("deepchrome", "linear", "logreg"):
+        assert model in out
+    assert "test AUROC" in out
+    summary = pd.read_csv(tmp_path / "d" / "summary.tsv", sep="\t")
+    assert set(summary["model"]) >= {"deepchrome", "linear", "logreg"}
+    assert (tmp_path / "d" / "roc.png").stat().st_size > 1000
+    assert (tmp_path / "d" / "runs" / "deepchrome" / "model.pt").exists()
+
+
+def test_train_evaluate_predict_info(tmp_path, capsys, cell_dir):
+    run_dir = tmp_path / "run"
+    code, out, err = run(capsys, "-q", "train", "--data", cell_dir, "--model", "deepchrome", *FAST, "--out", run_dir)
+    assert code == 0, err
+    assert "auroc" in out and (run_dir / "metrics.json").exists()
+
+    code, out, _ = run(capsys, "evaluate", run_dir, "-o", tmp_path / "m.json")
+    saved = json.loads((run_dir / "metrics.json").read_text())
+    again = json.loads((tmp_path / "m.json").read_text())
+    assert code == 0 and again == saved  # rebuilt from the run directory alone
+
+    code, out, _ = run(capsys, "predict", run_dir, cell_dir / "classification" / "test.csv", "-o", tmp_path / "p.tsv")
+    preds = pd.read_csv(tmp_path / "p.tsv", sep="\t")
+    assert code == 0 and list(preds.columns) == ["gene_id", "score", "label"] and len(preds) == 300
+
+    code, out, _ = run(capsys, "info", run_dir)
+    assert code == 0 and "deepchrome" in out and "644,177" in out
+    code, out, _ = run(capsys, "info", cell_dir)
+    assert code == 0 and "300 genes x 5 marks" in out
+
+
+def test_train_with_config_file(tmp_path, capsys, cell_dir):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("model: linear\nmodel_params: {pooling: max}\ntrain: {max_epochs: 2}\n")
+    code, _, err = run(capsys, "-q", "train", "--data", cell_dir, "--config", cfg, "--out", tmp_path / "r")
+    assert code == 0, err
+    cfg.write_text("model: linear\ntrain: {epochs: 2}\n")
+    code, _, err = run(capsys, "-q", "train", "--data", cell_dir, "--config", cfg, "--out", tmp_path / "r2")
+    assert code == 2 and "unknown key(s) epochs" in err and not (tmp_path / "r2").exists()
+
+
+def test_evaluate_on_another_cell_checks_marks(tmp_path, capsys, cell_dir, synthetic):
+    from simplechrome.data import write_cell
+
+    run_dir = tmp_path / "run"
+    assert run(capsys, "-q", "train", "--data", cell_dir, "--model", "logreg", "--out", run_dir)[0] == 0
+    renamed = {k: v.with_marks(v.marks) for k, v in synthetic.splits.items()}
+    for v in renamed.values():
+        v.marks = ("A", "B", "C", "D", "E")
+    other = write_cell(renamed, tmp_path / "other")
+    (other / "classification" / "train.csv").write_text(
+        "gene_id,bin,A,B,C,D,E,label\n" + (other / "classification" / "train.csv").read_text()
+    )
+    for split in ("valid", "test"):
+        f = other / "classification" / f"{split}.csv"
+        f.write_text("gene_id,bin,A,B,C,D,E,label\n" + f.read_text())
+    code, _, err = run(capsys, "evaluate", run_dir, "--data", other)
+    assert code == 2 and "trained on" in err and len(err.strip().splitlines()) == 1
+
+
+BAD = {
+    "column-count": gene_rows("3") + ["3,5,1,2,3,4,1\n"],
+    "non-numeric": gene_rows("3")[:2] + ["3,3,1,x,3,4,5,1\n"],
+    "negative": gene_rows("3")[:3] + ["3,4,1,2,-3,4,5,1\n"],
+    "nan": ["3,1,1,2,NaN,4,5,1\n"] + gene_rows("3")[1:],
+    "wrong-bins": gene_rows("3") + gene_rows("5", n_bins=3),
+    "bins-out-of-order": gene_rows("3")[::-1],
+    "label-changes": gene_rows("3", label=1)[:2] + gene_rows("3", label=0)[2:],
+    "duplicate": gene_rows("3") + gene_rows("5") + gene_rows("3"),
+    "empty": [],
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD))
+def test_bad_input_one_line_exit_2(tmp_path, capsys, kind):
+    path = tmp_path / "bad.csv"
+    path.write_text("".join(BAD[kind]))
+    code, out, err = run(capsys, "info", path)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("simplechrome: error: ") and str(path) in lines[0]
+    assert "Traceback" not in err
+
+
+def test_bad_cell_folder_split_file(tmp_path, capsys, cell_dir):
+    (cell_dir / "classification" / "valid.csv").write_text("")
+    code, _, err = run(capsys, "-q", "train", "--data", cell_dir, "--model", "linear", "--out", tmp_path / "r")
+    assert code == 2 and "valid.csv: empty split file" in err
+    code, _, err = run(capsys, "-q", "train", "--data", tmp_path / "nothing", "--model", "linear", "--out", tmp_path / "r")
+    assert code == 2 and "not a cell folder" in err
+    code, _, err = run(capsys, "-q", "train", "--data", cell_dir, "--model", "resnet", "--out", tmp_path / "r")
+    # the model name is checked before the (broken) data is read
+    assert code == 2 and "unknown model" in err
+
+
+def test_evaluate_and_predict_bad_run(tmp_path, capsys):
+    code, _, err = run(capsys, "evaluate", tmp_path / "nope")
+    assert code == 2 and "not a run directory" in err
+    code, _, err = run(capsys, "predict", tmp_path / "nope", tmp_path, "-o", tmp_path / "p.tsv")
+    assert code == 2
+
+
+def test_download_bad_cell(capsys):
+    code, _, err = run(capsys, "download", "E999")
+    assert code == 2 and "not one of the 56 Roadmap cells" in err
+
+
+def test_console_entry_point_without_traceback(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("".join(BAD["label-changes"]))
+    proc = subprocess.run([sys.executable, "-m", "simplechrome", "info", str(bad)], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "label changes within the gene" in proc.stderr

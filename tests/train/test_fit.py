@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simplechrome import models
+from simplechrome.config import RunConfig, TrainConfig
+from simplechrome.data import make_synthetic
+from simplechrome.errors import InputError, ModelMismatchError, RunError
+from simplechrome.train import TrainedModel, fit, load_run, save_run
+
+FAST = TrainConfig(max_epochs=4, patience=2, progress=False)
+
+
+@pytest.mark.parametrize("name", models.names())
+def test_every_model_trains_and_beats_chance(synthetic, name):
+    s = synthetic.splits
+    trained = fit(name, s["train"], s["valid"], config=FAST)
+    assert trained.evaluate(s["test"])["auroc"] > 0.8
+
+
+@pytest.mark.parametrize("name", models.names())
+def test_save_load_round_trip(tmp_path, synthetic, name):
+    s = synthetic.splits
+    trained = fit(name, s["train"], s["valid"], config=FAST)
+    trained.save(tmp_path / "model.pt")
+    back = TrainedModel.load(tmp_path / "model.pt")
+    np.testing.assert_array_equal(back.predict_scores(s["test"]), trained.predict_scores(s["test"]))
+    assert back.marks == trained.marks and back.hparams == trained.hparams
+
+
+def test_same_seed_same_metrics_bit_for_bit(synthetic):
+    s = synthetic.splits
+    a = fit("deepchrome", s["train"], s["valid"], config=FAST).evaluate(s["test"])
+    b = fit("deepchrome", s["train"], s["valid"], config=FAST).evaluate(s["test"])
+    assert a == b
+    c = fit("deepchrome", s["train"], s["valid"], config=dataclasses.replace(FAST, seed=1))
+    assert c.evaluate(s["test"]) != a
+
+
+def test_best_epoch_is_restored(synthetic):
+    s = synthetic.splits
+    trained = fit("mlp", s["train"], s["valid"], config=TrainConfig(max_epochs=12, patience=3, progress=False))
+    h = trained.history
+    best = h.loc[h["val_auroc"].idxmax()]
+    assert bool(best["best"])
+    assert trained.evaluate(s["valid"])["auroc"] == pytest.approx(best["val_auroc"], abs=1e-9)
+
+
+def test_regression(tmp_path):
+    cell = make_synthetic(900, task="regression", seed=3)
+    s = cell.splits
+    cfg = dataclasses.replace(FAST, task="regression")
+    for name in ("deepchrome", "logreg"):
+        trained = fit(name, s["train"], s["valid"], config=cfg)
+        m = trained.evaluate(s["test"])
+        assert m["pearson"] > 0.5 and set(m) == {"pearson", "spearman", "mse", "n_genes"}
+    # predictions are on the target's scale, not the standardised one
+    pred = trained.predict_scores(s["test"])
+    assert abs(pred.mean() - s["test"].y.mean()) < 1.0
+
+
+def test_marks_are_matched_by_name(synthetic):
+    s = synthetic.splits
+    trained = fit("logreg", s["train"], s["valid"], config=FAST)
+    shuffled = s["test"].with_marks(tuple(reversed(s["test"].marks)))
+    np.testing.assert_array_equal(trained.predict_scores(shuffled), trained.predict_scores(s["test"]))
+    fewer = dataclasses.replace(s["test"], x=s["test"].x[:, :4], marks=s["test"].marks[:4])
+    with pytest.raises(ModelMismatchError, match="trained on"):
+        trained.predict_scores(fewer)
+    shorter = dataclasses.replace(s["test"], x=s["test"].x[:, :, :50])
+    with pytest.raises(ModelMismatchError, match="50 bins"):
+        trained.predict_scores(shorter)
+
+
+def test_refuses_unlabelled_or_single_class(synthetic):
+    s = synthetic.splits
+    with pytest.raises(InputError, match="no labels"):
+        fit("linear", dataclasses.replace(s["train"], y=None), s["valid"], config=FAST)
+    one = dataclasses.replace(s["train"], y=np.zeros(s["train"].n_genes, dtype=int))
+    with pytest.raises(InputError, match="one class"):
+        fit("linear", one, s["valid"], config=FAST)
+
+
+def test_run_directory(tmp_path, synthetic):
+    s = synthetic.splits
+    trained = fit("linear", s["train"], s["valid"], config=FAST)
+    metrics = save_run(tmp_path / "run", trained, s, config=RunConfig("linear", {}, FAST), data={"path": "x"})
+    files = sorted(p.name for p in (tmp_path / "run").iterdir())
+    assert files == sorted(["config.yaml", "model.pt", "metrics.json", "history.csv", "predictions.tsv", "VERSION"])
+    assert set(metrics) == {"train", "valid", "test"}
+    assert set(metrics["test"]) == {"auroc", "auprc", "accuracy", "n_genes"}
+    preds = pd.read_csv(tmp_path / "run" / "predictions.tsv", sep="\t")
+    assert list(preds.columns) == ["gene_id", "label", "score", "split"]
+    assert len(preds) == sum(d.n_genes for d in s.values())
+    model, config = load_run(tmp_path / "run")
+    assert config["model"] == "linear" and config["data"] == {"path": "x"}
+    assert model.evaluate(s["test"]) == metrics["test"]
+    with pytest.raises(RunError, match="already exists"):
+        save_run(tmp_path / "run", trained, s, config=RunConfig("linear", {}, FAST))
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left
+
+
+def test_load_run_errors(tmp_path):
+    with pytest.raises(RunError, match="not a run directory"):
+        load_run(tmp_path / "none")
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "config.yaml").write_text("model: linear\n")
+    (tmp_path / "r" / "model.pt").write_bytes(b"garbage")
+    with pytest.raises(RunError, match="not a readable simplechrome model"):
+        load_run(tmp_path / "r")
