@@ -6,29 +6,52 @@ Public API::
     cell = sc.load_cell("path/to/E012")          # {"train", "valid", "test"} -> HistoneData
     model = sc.fit("deepchrome", cell["train"], cell["valid"])
     sc.evaluate(model, cell["test"])             # {"auroc": ..., "auprc": ..., ...}
+
+Names are imported on first use, so ``simplechrome --help`` does not pay for torch.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from . import models  # noqa: E402
-from .api import evaluate, fit, predict  # noqa: E402
-from .config import RunConfig, TrainConfig  # noqa: E402
-from .data import HistoneData, load_cell, make_synthetic  # noqa: E402
-from .train import TrainedModel, load_run  # noqa: E402
+_LAZY = {
+    "models": ("simplechrome.models", None),
+    "evaluate": ("simplechrome.api", "evaluate"),
+    "fit": ("simplechrome.api", "fit"),
+    "predict": ("simplechrome.api", "predict"),
+    "RunConfig": ("simplechrome.config", "RunConfig"),
+    "TrainConfig": ("simplechrome.config", "TrainConfig"),
+    "HistoneData": ("simplechrome.data", "HistoneData"),
+    "load_cell": ("simplechrome.data", "load_cell"),
+    "make_synthetic": ("simplechrome.data", "make_synthetic"),
+    "TrainedModel": ("simplechrome.train", "TrainedModel"),
+    "load_run": ("simplechrome.train", "load_run"),
+}
 
-__all__ = [
-    "HistoneData",
-    "RunConfig",
-    "TrainConfig",
-    "TrainedModel",
-    "__version__",
-    "evaluate",
-    "fit",
-    "load_cell",
-    "load_run",
-    "make_synthetic",
-    "models",
-    "predict",
-]
+__all__ = ["__version__", *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'simplechrome' has no attribute {name!r}") from None
+    value = importlib.import_module(module)
+    value = value if attr is None else getattr(value, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs
+    from . import models
+    from .api import evaluate, fit, predict
+    from .config import RunConfig, TrainConfig
+    from .data import HistoneData, load_cell, make_synthetic
+    from .train import TrainedModel, load_run

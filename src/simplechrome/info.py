@@ -11,7 +11,6 @@ from .data.cell import find_split_files, load_cell
 from .data.histone import HistoneData
 from .data.readers import read_deepchrome_csv
 from .errors import InputError
-from .train.run import load_run
 
 
 def describe(path: str | Path) -> list[str]:
@@ -45,6 +44,8 @@ def _describe_split(name: str, data: HistoneData) -> str:
 
 
 def _describe_run(path: Path) -> list[str]:
+    from .train.run import load_run  # torch is imported only when a run is described
+
     model, config = load_run(path)
     lines = [
         f"{path}: run of model {model.name} ({model.n_parameters():,} parameters), "
