@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(VENV)/bin/simplechrome demo
 
 test: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
 	$(PY) -m pytest
 
 lint: $(STAMP)

@@ -8,14 +8,20 @@ from pathlib import Path
 import pytest
 import torch
 
-SHARED = Path(os.environ.get("SIMPLECHROME_SHARED", Path(__file__).resolve().parents[1] / ".." / "shared" / "data")).resolve()
+SHARED = Path(
+    os.environ.get(
+        "SIMPLECHROME_SHARED", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+    )
+).resolve()
 REQUIRE_SHARED = os.environ.get("SIMPLECHROME_REQUIRE_SHARED") == "1"
 
 torch.set_num_threads(min(2, os.cpu_count() or 1))
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Each test caches and downloads under its own temporary SIMPLECHROME_HOME."""
     home = tmp_path_factory.mktemp("simplechrome-home")
     monkeypatch.setenv("SIMPLECHROME_HOME", str(home))

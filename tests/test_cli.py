@@ -41,7 +41,9 @@ def test_demo(tmp_path, capsys):
 
 def test_train_evaluate_predict_info(tmp_path, capsys, cell_dir):
     run_dir = tmp_path / "run"
-    code, out, err = run(capsys, "-q", "train", "--data", cell_dir, "--model", "deepchrome", *FAST, "--out", run_dir)
+    code, out, err = run(
+        capsys, "-q", "train", "--data", cell_dir, "--model", "deepchrome", *FAST, "--out", run_dir
+    )
     assert code == 0, err
     assert "auroc" in out and (run_dir / "metrics.json").exists()
 
@@ -50,7 +52,14 @@ def test_train_evaluate_predict_info(tmp_path, capsys, cell_dir):
     again = json.loads((tmp_path / "m.json").read_text())
     assert code == 0 and again == saved  # rebuilt from the run directory alone
 
-    code, out, _ = run(capsys, "predict", run_dir, cell_dir / "classification" / "test.csv", "-o", tmp_path / "p.tsv")
+    code, out, _ = run(
+        capsys,
+        "predict",
+        run_dir,
+        cell_dir / "classification" / "test.csv",
+        "-o",
+        tmp_path / "p.tsv",
+    )
     preds = pd.read_csv(tmp_path / "p.tsv", sep="\t")
     assert code == 0 and list(preds.columns) == ["gene_id", "score", "label"] and len(preds) == 300
 
@@ -63,10 +72,14 @@ def test_train_evaluate_predict_info(tmp_path, capsys, cell_dir):
 def test_train_with_config_file(tmp_path, capsys, cell_dir):
     cfg = tmp_path / "c.yaml"
     cfg.write_text("model: linear\nmodel_params: {pooling: max}\ntrain: {max_epochs: 2}\n")
-    code, _, err = run(capsys, "-q", "train", "--data", cell_dir, "--config", cfg, "--out", tmp_path / "r")
+    code, _, err = run(
+        capsys, "-q", "train", "--data", cell_dir, "--config", cfg, "--out", tmp_path / "r"
+    )
     assert code == 0, err
     cfg.write_text("model: linear\ntrain: {epochs: 2}\n")
-    code, _, err = run(capsys, "-q", "train", "--data", cell_dir, "--config", cfg, "--out", tmp_path / "r2")
+    code, _, err = run(
+        capsys, "-q", "train", "--data", cell_dir, "--config", cfg, "--out", tmp_path / "r2"
+    )
     assert code == 2 and "unknown key(s) epochs" in err and not (tmp_path / "r2").exists()
 
 
@@ -74,7 +87,10 @@ def test_evaluate_on_another_cell_checks_marks(tmp_path, capsys, cell_dir, synth
     from simplechrome.data import write_cell
 
     run_dir = tmp_path / "run"
-    assert run(capsys, "-q", "train", "--data", cell_dir, "--model", "logreg", "--out", run_dir)[0] == 0
+    assert (
+        run(capsys, "-q", "train", "--data", cell_dir, "--model", "logreg", "--out", run_dir)[0]
+        == 0
+    )
     renamed = {k: v.with_marks(v.marks) for k, v in synthetic.splits.items()}
     for v in renamed.values():
         v.marks = ("A", "B", "C", "D", "E")
@@ -109,17 +125,33 @@ def test_bad_input_one_line_exit_2(tmp_path, capsys, kind):
     code, out, err = run(capsys, "info", path)
     assert code == 2
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("simplechrome: error: ") and str(path) in lines[0]
+    assert (
+        len(lines) == 1 and lines[0].startswith("simplechrome: error: ") and str(path) in lines[0]
+    )
     assert "Traceback" not in err
 
 
 def test_bad_cell_folder_split_file(tmp_path, capsys, cell_dir):
     (cell_dir / "classification" / "valid.csv").write_text("")
-    code, _, err = run(capsys, "-q", "train", "--data", cell_dir, "--model", "linear", "--out", tmp_path / "r")
+    code, _, err = run(
+        capsys, "-q", "train", "--data", cell_dir, "--model", "linear", "--out", tmp_path / "r"
+    )
     assert code == 2 and "valid.csv: empty split file" in err
-    code, _, err = run(capsys, "-q", "train", "--data", tmp_path / "nothing", "--model", "linear", "--out", tmp_path / "r")
+    code, _, err = run(
+        capsys,
+        "-q",
+        "train",
+        "--data",
+        tmp_path / "nothing",
+        "--model",
+        "linear",
+        "--out",
+        tmp_path / "r",
+    )
     assert code == 2 and "not a cell folder" in err
-    code, _, err = run(capsys, "-q", "train", "--data", cell_dir, "--model", "resnet", "--out", tmp_path / "r")
+    code, _, err = run(
+        capsys, "-q", "train", "--data", cell_dir, "--model", "resnet", "--out", tmp_path / "r"
+    )
     # the model name is checked before the (broken) data is read
     assert code == 2 and "unknown model" in err
 
@@ -139,6 +171,8 @@ def test_download_bad_cell(capsys):
 def test_console_entry_point_without_traceback(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("".join(BAD["label-changes"]))
-    proc = subprocess.run([sys.executable, "-m", "simplechrome", "info", str(bad)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "simplechrome", "info", str(bad)], capture_output=True, text=True
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "label changes within the gene" in proc.stderr

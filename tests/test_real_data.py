@@ -113,14 +113,20 @@ def test_neighbours_on_real_annotation(e012):
 
 
 def test_regression_targets_from_rpkm(shared):
-    r = load_cell(shared / "E012", task="regression", expression=shared / "roadmap" / "57epigenomes.RPKM.pc.gz")
+    r = load_cell(
+        shared / "E012",
+        task="regression",
+        expression=shared / "roadmap" / "57epigenomes.RPKM.pc.gz",
+    )
     expr = read_expression(shared / "roadmap" / "57epigenomes.RPKM.pc.gz")
     g = r["test"].gene_ids[0]
     assert r["test"].y[0] == pytest.approx(np.log2(expr.loc[g, "E012"] + 1), rel=1e-6)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("model", "goal"), [("deepchrome", 0.93), ("linear", 0.91), ("logreg", 0.91)])
+@pytest.mark.parametrize(
+    ("model", "goal"), [("deepchrome", 0.93), ("linear", 0.91), ("logreg", 0.91)]
+)
 def test_e012_test_auroc_goals(e012, model, goal):
     trained = fit(model, e012["train"], e012["valid"], config=TrainConfig(progress=False))
     auroc = trained.evaluate(e012["test"])["auroc"]

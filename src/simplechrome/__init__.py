@@ -31,7 +31,20 @@ _LAZY = {
     "load_run": ("simplechrome.train", "load_run"),
 }
 
-__all__ = ["__version__", *sorted(_LAZY)]
+__all__ = [
+    "HistoneData",
+    "RunConfig",
+    "TrainConfig",
+    "TrainedModel",
+    "__version__",
+    "evaluate",
+    "fit",
+    "load_cell",
+    "load_run",
+    "make_synthetic",
+    "models",
+    "predict",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -8,7 +8,6 @@ from typing import Any
 import pandas as pd
 
 from .config import RunConfig, TrainConfig
-from .data.cell import load_cell
 from .data.histone import HistoneData
 from .train import TrainedModel, load_run, save_run
 from .train import fit as _fit

@@ -7,7 +7,6 @@ exit status 2; there is no traceback for bad input.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
@@ -71,11 +70,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     def announce(name: str, row: dict) -> None:
         print(f"  {name:<12} test AUROC {row['test_auroc']:.4f}  ({row['seconds']:.1f} s)")
 
-    result = run_demo(args.out, n_genes=args.genes, seed=args.seed, progress=_progress(args),
-                      on_model=announce)
+    result = run_demo(
+        args.out, n_genes=args.genes, seed=args.seed, progress=_progress(args), on_model=announce
+    )
     print()
-    _print_table(result.summary.to_dict("records"),
-                 ["model", "test_auroc", "test_auprc", "test_accuracy", "parameters", "epochs"])
+    _print_table(
+        result.summary.to_dict("records"),
+        ["model", "test_auroc", "test_auprc", "test_accuracy", "parameters", "epochs"],
+    )
     print(f"\nfigures: {', '.join(str(p) for p in result.figures)}")
     return 0
 
@@ -86,8 +88,14 @@ def cmd_download(args: argparse.Namespace) -> int:
     def done(cell: str, folder: Path) -> None:
         print(f"{cell}\t{folder}")
 
-    download_cells(args.cells, all_cells=args.all, url=args.url or ZENODO_URL,
-                   dest=args.dest, progress=not args.quiet, on_cell=done)
+    download_cells(
+        args.cells,
+        all_cells=args.all,
+        url=args.url or ZENODO_URL,
+        dest=args.dest,
+        progress=not args.quiet,
+        on_cell=done,
+    )
     return 0
 
 
@@ -106,10 +114,13 @@ def cmd_models(args: argparse.Namespace) -> int:
         entry = models.get(name)
         m = models.create(name, n_marks=args.marks, n_bins=args.bins)
         count = models.n_parameters(m) if entry.kind == "torch" else None
-        rows.append({"model": name, "kind": entry.kind, "parameters": count,
-                     "description": entry.summary})
-    print(f"parameters at {args.marks} marks x {args.bins} bins, 2 classes "
-          "(classical models: fitted coefficients, known after training)")
+        rows.append(
+            {"model": name, "kind": entry.kind, "parameters": count, "description": entry.summary}
+        )
+    print(
+        f"parameters at {args.marks} marks x {args.bins} bins, 2 classes "
+        "(classical models: fitted coefficients, known after training)"
+    )
     _print_table(rows, ["model", "kind", "parameters", "description"])
     return 0
 
@@ -137,8 +148,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     models.get(config.model)  # an unknown model fails before any data is read
     options = _data_options(args)
     splits = _load(options)
-    trained = fit(config.model, splits["train"], splits["valid"], config=config.train,
-                  model_params=config.model_params)
+    trained = fit(
+        config.model,
+        splits["train"],
+        splits["valid"],
+        config=config.train,
+        model_params=config.model_params,
+    )
     metrics = save_run(args.out, trained, splits, config=config, data=options)
     _print_metrics(metrics)
     print(f"run written to {args.out}")
@@ -183,7 +199,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     else:
         splits = _load(config.get("data") or {}, str(source))
         frames = [model.predict(data, split=name) for name, data in splits.items()]
-    table = pd.concat(frames)[["gene_id", "score", "label", *(["split"] if len(frames) > 1 else [])]]
+    table = pd.concat(frames)[
+        ["gene_id", "score", "label", *(["split"] if len(frames) > 1 else [])]
+    ]
     with atomic_write(args.output) as fh:
         table.to_csv(fh, sep="\t", index=False, float_format="%.6g")
     print(f"{len(table)} predictions written to {args.output}")
@@ -229,8 +247,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data", required=True, help="cell folder, DeepDiff prefix or downloaded EID")
     s.add_argument("--model", help="registry name (see `simplechrome models`)")
     s.add_argument("--config", type=Path, help="YAML with model, model_params, train")
-    s.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help="override a config value, e.g. train.lr=0.01 (repeatable)")
+    s.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. train.lr=0.01 (repeatable)",
+    )
     s.add_argument("--out", type=Path, required=True, help="run directory to create")
     s.add_argument("--task", choices=["classification", "regression"], default="classification")
     s.add_argument("--expression", type=Path, help="Roadmap 57epigenomes.RPKM.pc[.gz] (regression)")

@@ -125,7 +125,9 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
     return out
 
 
-def load_run_config(path: str | Path | None = None, overrides: list[str] | None = None) -> RunConfig:
+def load_run_config(
+    path: str | Path | None = None, overrides: list[str] | None = None
+) -> RunConfig:
     """Read a run configuration YAML (strict), then apply ``--set`` overrides."""
     data: dict[str, Any] = {}
     if path is not None:

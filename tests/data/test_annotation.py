@@ -26,7 +26,10 @@ def test_expression_trailing_tab(tmp_path):
 def test_expression_gz_and_bad_value(tmp_path):
     path = tmp_path / "m.pc.gz"
     path.write_bytes(gzip.compress(MATRIX.replace("0.5", "-2").encode()))
-    with pytest.raises(InputError, match=r"m.pc.gz:3: gene ENSG00000000005: column E003: value -2.0 is not a non-negative number"):
+    with pytest.raises(
+        InputError,
+        match=r"m.pc.gz:3: gene ENSG00000000005: column E003: value -2.0 is not a non-negative",
+    ):
         read_expression(path)
 
 
@@ -53,6 +56,6 @@ def test_gtf_tss_by_strand(tmp_path):
 
 def test_gtf_without_genes(tmp_path):
     gtf = tmp_path / "g.gtf"
-    gtf.write_text("chr1\tX\texon\t1\t2\t.\t+\t.\tgene_id \"E\";\n")
+    gtf.write_text('chr1\tX\texon\t1\t2\t.\t+\t.\tgene_id "E";\n')
     with pytest.raises(InputError, match="no 'gene' records"):
         read_gtf_tss(gtf)

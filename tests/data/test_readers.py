@@ -74,20 +74,50 @@ def test_header_names_marks(tmp_path):
     ("lines", "expect"),
     [
         (gene_rows("3") + ["3,5,1,2,3,4,1\n"], "train.csv:5: expected 8 columns, found 7"),
-        (gene_rows("3")[:2] + ["3,3,1,x,3,4,5,1\n", "3,4,1,2,3,4,5,1\n"], "train.csv:3: column 4: 'x' is not a number"),
-        (gene_rows("3")[:3] + ["3,4,1,2,-3,4,5,1\n"], "train.csv:4: mark H3K4me1: negative value -3"),
-        (gene_rows("3")[:1] + ["3,2,1,2,nan,4,5,1\n"] + gene_rows("3")[2:], "train.csv:2: mark H3K4me1: value nan"),
-        (gene_rows("3") + gene_rows("5", n_bins=3), "train.csv:5: gene ENSG00000000005: has 3 bins, expected 4"),
-        (gene_rows("3")[:1] + gene_rows("3")[2:3] + gene_rows("3")[1:2] + gene_rows("3")[3:], "train.csv:2: gene ENSG00000000003: bins out of order: expected bin 2, found 3"),
-        (gene_rows("3", label=1)[:2] + gene_rows("3", label=0)[2:], "train.csv:3: gene ENSG00000000003: label changes within the gene (1 then 0)"),
-        (gene_rows("3") + gene_rows("5") + gene_rows("3"), "train.csv:9: gene ENSG00000000003: duplicate gene"),
+        (
+            gene_rows("3")[:2] + ["3,3,1,x,3,4,5,1\n", "3,4,1,2,3,4,5,1\n"],
+            "train.csv:3: column 4: 'x' is not a number",
+        ),
+        (
+            gene_rows("3")[:3] + ["3,4,1,2,-3,4,5,1\n"],
+            "train.csv:4: mark H3K4me1: negative value -3",
+        ),
+        (
+            gene_rows("3")[:1] + ["3,2,1,2,nan,4,5,1\n"] + gene_rows("3")[2:],
+            "train.csv:2: mark H3K4me1: value nan",
+        ),
+        (
+            gene_rows("3") + gene_rows("5", n_bins=3),
+            "train.csv:5: gene ENSG00000000005: has 3 bins, expected 4",
+        ),
+        (
+            gene_rows("3")[:1] + gene_rows("3")[2:3] + gene_rows("3")[1:2] + gene_rows("3")[3:],
+            "train.csv:2: gene ENSG00000000003: bins out of order: expected bin 2, found 3",
+        ),
+        (
+            gene_rows("3", label=1)[:2] + gene_rows("3", label=0)[2:],
+            "train.csv:3: gene ENSG00000000003: label changes within the gene (1 then 0)",
+        ),
+        (
+            gene_rows("3") + gene_rows("5") + gene_rows("3"),
+            "train.csv:9: gene ENSG00000000003: duplicate gene",
+        ),
         (gene_rows("000003") + gene_rows("3"), "train.csv:5: gene ENSG00000000003: duplicate gene"),
         ([], "train.csv: empty split file: no genes"),
         (gene_rows("3", label=2), "label 2 is not 0 or 1"),
     ],
     ids=[
-        "column-count", "non-numeric", "negative", "nan", "wrong-bin-count", "bins-out-of-order",
-        "label-changes", "duplicate-gene", "duplicate-written-two-ways", "empty-file", "bad-label",
+        "column-count",
+        "non-numeric",
+        "negative",
+        "nan",
+        "wrong-bin-count",
+        "bins-out-of-order",
+        "label-changes",
+        "duplicate-gene",
+        "duplicate-written-two-ways",
+        "empty-file",
+        "bad-label",
     ],
 )
 def test_bad_input_names_file_line_gene(tmp_path, lines, expect):
@@ -112,10 +142,16 @@ def test_corrupt_gzip(tmp_path):
 
 def test_deepdiff_reader_with_labels(tmp_path):
     rows = []
-    for gene, scale in (("ENSG00000000003_TSPAN6", 1), ("ENSG00000000005_TNMD", 2), ("ENSG00000000419_DPM1", 3)):
+    for gene, scale in (
+        ("ENSG00000000003_TSPAN6", 1),
+        ("ENSG00000000005_TNMD", 2),
+        ("ENSG00000000419_DPM1", 3),
+    ):
         rows += [f"{gene}_{b},{scale},{b},0,1,2\n" for b in range(1, 201)]
     (tmp_path / "C.train.csv").write_text("".join(rows))
-    (tmp_path / "C.expr.csv").write_text("ENSG00000000003,5\nENSG00000000005,100\nENSG00000000419,7\n")
+    (tmp_path / "C.expr.csv").write_text(
+        "ENSG00000000003,5\nENSG00000000005,100\nENSG00000000419,7\n"
+    )
     data = read_deepdiff_csv(tmp_path / "C.train.csv", expression=tmp_path / "C.expr.csv")
     assert data.x.shape == (3, 5, 200)
     assert data.marks[0] == "H3K4me1"

@@ -43,7 +43,9 @@ def test_same_seed_same_metrics_bit_for_bit(synthetic):
 
 def test_best_epoch_is_restored(synthetic):
     s = synthetic.splits
-    trained = fit("mlp", s["train"], s["valid"], config=TrainConfig(max_epochs=12, patience=3, progress=False))
+    trained = fit(
+        "mlp", s["train"], s["valid"], config=TrainConfig(max_epochs=12, patience=3, progress=False)
+    )
     h = trained.history
     best = h.loc[h["val_auroc"].idxmax()]
     assert bool(best["best"])
@@ -67,7 +69,9 @@ def test_marks_are_matched_by_name(synthetic):
     s = synthetic.splits
     trained = fit("logreg", s["train"], s["valid"], config=FAST)
     shuffled = s["test"].with_marks(tuple(reversed(s["test"].marks)))
-    np.testing.assert_array_equal(trained.predict_scores(shuffled), trained.predict_scores(s["test"]))
+    np.testing.assert_array_equal(
+        trained.predict_scores(shuffled), trained.predict_scores(s["test"])
+    )
     fewer = dataclasses.replace(s["test"], x=s["test"].x[:, :4], marks=s["test"].marks[:4])
     with pytest.raises(ModelMismatchError, match="trained on"):
         trained.predict_scores(fewer)
@@ -88,9 +92,13 @@ def test_refuses_unlabelled_or_single_class(synthetic):
 def test_run_directory(tmp_path, synthetic):
     s = synthetic.splits
     trained = fit("linear", s["train"], s["valid"], config=FAST)
-    metrics = save_run(tmp_path / "run", trained, s, config=RunConfig("linear", {}, FAST), data={"path": "x"})
+    metrics = save_run(
+        tmp_path / "run", trained, s, config=RunConfig("linear", {}, FAST), data={"path": "x"}
+    )
     files = sorted(p.name for p in (tmp_path / "run").iterdir())
-    assert files == sorted(["config.yaml", "model.pt", "metrics.json", "history.csv", "predictions.tsv", "VERSION"])
+    assert files == sorted(
+        ["config.yaml", "model.pt", "metrics.json", "history.csv", "predictions.tsv", "VERSION"]
+    )
     assert set(metrics) == {"train", "valid", "test"}
     assert set(metrics["test"]) == {"auroc", "auprc", "accuracy", "n_genes"}
     preds = pd.read_csv(tmp_path / "run" / "predictions.tsv", sep="\t")

@@ -1,4 +1,4 @@
-"""Readers of the gene-level side data: Roadmap expression matrices, GENCODE GTF, epigenome table."""
+"""Gene-level side data: Roadmap expression matrices, GENCODE GTF, the epigenome table."""
 
 from __future__ import annotations
 
@@ -129,7 +129,9 @@ def read_gtf_tss(path: str | Path, *, gene_types: tuple[str, ...] | None = None)
     return out[["chrom", "tss", "strand", "start", "end", "gene_name", "gene_type"]]
 
 
-def read_epigenome_table(path: str | Path, *, cells: tuple[str, ...] = ROADMAP_CELLS) -> pd.DataFrame:
+def read_epigenome_table(
+    path: str | Path, *, cells: tuple[str, ...] = ROADMAP_CELLS
+) -> pd.DataFrame:
     """Roadmap's ``Consolidated_EpigenomeIDs_summary_Table.tsv`` -> catalogue of ``cells``.
 
     Columns: ``eid``, ``name`` (standardized epigenome name), ``group``, ``mnemonic``, ``anatomy``.

@@ -54,23 +54,33 @@ class ResumableDownloader:
         self.retries = retries
         self.timeout = timeout
 
-    def __call__(self, url: str, output_file: str, pooch_obj: object, check_only: bool = False) -> bool | None:
+    def __call__(
+        self, url: str, output_file: str, pooch_obj: object, check_only: bool = False
+    ) -> bool | None:
         if check_only:
             return True
         self.part.parent.mkdir(parents=True, exist_ok=True)
         self.total: int | None = None  # learnt from the first response's headers
         bar = tqdm(
-            total=None, unit="B", unit_scale=True, desc=ARCHIVE_NAME, disable=not self.progress,
+            total=None,
+            unit="B",
+            unit_scale=True,
+            desc=ARCHIVE_NAME,
+            disable=not self.progress,
             leave=False,
         )
         with bar:
             for attempt in range(self.retries + 1):
                 try:
                     self._fetch(url, self._have(), bar)
-                except (requests.ConnectionError, requests.Timeout,
-                        requests.exceptions.ChunkedEncodingError) as exc:
-                    log.warning("connection lost (%s); resuming (%d/%d)", exc, attempt + 1,
-                                self.retries)
+                except (
+                    requests.ConnectionError,
+                    requests.Timeout,
+                    requests.exceptions.ChunkedEncodingError,
+                ) as exc:
+                    log.warning(
+                        "connection lost (%s); resuming (%d/%d)", exc, attempt + 1, self.retries
+                    )
                 else:
                     if self.total is None:  # no length announced: an unbroken stream is whole
                         self.total = self._have()
@@ -167,7 +177,9 @@ def resolve_cells(cells: Iterable[str], *, all_cells: bool = False) -> list[str]
     for c in cells:
         eid = c.strip().upper()
         if eid not in ROADMAP_CELLS:
-            raise InputError(f"{c!r} is not one of the 56 Roadmap cells with RNA-seq (E003 ... E128)")
+            raise InputError(
+                f"{c!r} is not one of the 56 Roadmap cells with RNA-seq (E003 ... E128)"
+            )
         out.append(eid)
     if not out:
         raise InputError("name at least one cell (e.g. E003) or use --all")
@@ -203,8 +215,10 @@ def download_cells(
 
 def _complete(folder: Path) -> bool:
     cls = folder / "classification"
-    return all(any((cls / f"{s}{ext}").exists() for ext in (".csv", ".csv.gz"))
-               for s in ("train", "valid", "test"))
+    return all(
+        any((cls / f"{s}{ext}").exists() for ext in (".csv", ".csv.gz"))
+        for s in ("train", "valid", "test")
+    )
 
 
 def _extract(archive: Path, cells: list[str], dest: Path, *, progress: bool) -> dict[str, Path]:
@@ -212,7 +226,9 @@ def _extract(archive: Path, cells: list[str], dest: Path, *, progress: bool) -> 
     try:
         with contextlib.ExitStack() as stack:
             # every cell folder is built under a temporary name and renamed only on success
-            tmp = {c: stack.enter_context(atomic_directory(dest / c, overwrite=True)) for c in cells}
+            tmp = {
+                c: stack.enter_context(atomic_directory(dest / c, overwrite=True)) for c in cells
+            }
             tar = stack.enter_context(tarfile.open(archive, "r|gz"))
             bar = stack.enter_context(
                 tqdm(desc="unpacking", unit=" files", disable=not progress, leave=False)
@@ -239,6 +255,7 @@ def _extract(archive: Path, cells: list[str], dest: Path, *, progress: bool) -> 
         archive.unlink(missing_ok=True)
         (archive.parent / f"{ARCHIVE_NAME}.sha256").unlink(missing_ok=True)
         raise DownloadError(
-            f"{archive}: the archive is truncated or corrupted ({exc}); it was removed, download again"
+            f"{archive}: the archive is truncated or corrupted ({exc}); "
+            "it was removed, download again"
         ) from None
     return {c: dest / c for c in cells}

@@ -103,7 +103,8 @@ def read_deepdiff_csv(
     n_cols = len(first.split(","))
     if n_cols != len(DEEPDIFF_MARKS) + 1:
         raise InputError(
-            f"expected {len(DEEPDIFF_MARKS) + 1} columns (ENSGID_SYMBOL_bin + 5 marks), found {n_cols}",
+            f"expected {len(DEEPDIFF_MARKS) + 1} columns (ENSGID_SYMBOL_bin + 5 marks), "
+            f"found {n_cols}",
             path=path,
             line=1,
         )
@@ -127,7 +128,9 @@ def read_deepdiff_csv(
         bins = bin_text.astype(np.int64)
     except ValueError:
         row = next(i for i, b in enumerate(bin_text) if not b.isdigit())
-        raise InputError(f"bin {bin_text[row]!r} is not a number", path=path, line=row + 1) from None
+        raise InputError(
+            f"bin {bin_text[row]!r} is not a number", path=path, line=row + 1
+        ) from None
     genes = pa.array(np.char.partition(prefix.astype(str), "_")[:, 0])
     values = np.column_stack([table.column(n).to_numpy() for n in names[1:]])
     data = _assemble(

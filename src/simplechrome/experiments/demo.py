@@ -1,4 +1,4 @@
-"""The main job on an embedded synthetic default: train several models, evaluate, draw, summarise."""
+"""The main job on an embedded synthetic cell: train several models, evaluate, draw, summarise."""
 
 from __future__ import annotations
 

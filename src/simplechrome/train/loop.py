@@ -113,7 +113,9 @@ def _fit_torch(
         # copies: cached splits are read-only arrays, and training must never write into them
         return torch.from_numpy(np.array(t(data.x))), torch.tensor(y, dtype=y_dtype)
 
-    train_batches = InMemoryBatches(*tensors(train), config.batch_size, shuffle=True, seed=config.seed)
+    train_batches = InMemoryBatches(
+        *tensors(train), config.batch_size, shuffle=True, seed=config.seed
+    )
     valid_batches = InMemoryBatches(*tensors(valid), 4096, shuffle=False)
     lr = config.lr if config.lr is not None else getattr(trained.module, "default_lr", 1e-3)
     task = SupervisedTask(trained.module, task=config.task, lr=lr, weight_decay=config.weight_decay)

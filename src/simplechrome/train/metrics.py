@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 import pandas as pd
+from scipy import stats
 from sklearn.metrics import accuracy_score, average_precision_score, roc_auc_score, roc_curve
 
 

@@ -5,6 +5,7 @@ The module holds the network; the task owns the loss, the optimiser and the vali
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import lightning as L
@@ -71,6 +72,7 @@ class SupervisedTask(L.LightningModule):
         self._loss_n = 0
         self._val_scores: list[torch.Tensor] = []
         self._val_y: list[torch.Tensor] = []
+        self._clock: dict[str, float] = {}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.module(x)
@@ -81,7 +83,20 @@ class SupervisedTask(L.LightningModule):
             return nn.functional.cross_entropy(outputs, y)
         return nn.functional.mse_loss(outputs.squeeze(1), y)
 
-    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+    # Wall time of each phase, kept in the history: validation runs inside the training epoch,
+    # so the training part ends where validation starts.
+    def on_train_epoch_start(self) -> None:
+        self._clock = {"train_start": time.perf_counter()}
+
+    def on_validation_epoch_start(self) -> None:
+        now = time.perf_counter()
+        if "train_start" in self._clock:
+            self._clock["train_seconds"] = now - self._clock.pop("train_start")
+        self._clock["valid_start"] = now
+
+    def training_step(
+        self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
+    ) -> torch.Tensor:
         x, y = batch
         loss = self.loss(self(x), y)
         # summed here, logged once per epoch: per-step logging costs more than a small model's step
@@ -107,6 +122,11 @@ class SupervisedTask(L.LightningModule):
         row = {"epoch": self.current_epoch}
         if self._loss_n:
             row["train_loss"] = float(self._loss_sum) / self._loss_n
+        if "train_seconds" in self._clock:
+            row["train_seconds"] = self._clock["train_seconds"]
+        row["valid_seconds"] = time.perf_counter() - self._clock.get(
+            "valid_start", time.perf_counter()
+        )
         row.update({f"val_{k}": v for k, v in metrics.items() if k != "n_genes"})
         self.history.append(row)
         self._loss_sum = torch.zeros(())
@@ -117,9 +137,13 @@ class SupervisedTask(L.LightningModule):
 
 
 def predict_scores(
-    module: nn.Module, x: np.ndarray, task: str, *, batch_size: int = 2048
+    module: nn.Module, x: np.ndarray, task: str, *, batch_size: int = 512
 ) -> np.ndarray:
-    """Scores of transformed inputs ``x`` (no gradients, eval mode, on the module's device)."""
+    """Scores of transformed inputs ``x`` (no gradients, eval mode, on the module's device).
+
+    Batches of 512 keep a CNN's activations in cache: on 2 CPU threads DeepChrome scores about
+    70,000 genes/s at 256-1024 and 37,000 at 4096.
+    """
     device = next(module.parameters()).device
     module.eval()
     out = []

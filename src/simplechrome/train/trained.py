@@ -66,7 +66,7 @@ class TrainedModel:
         return self.transform.unscale_y(score) if self.task == "regression" else score
 
     def predict(self, data: HistoneData, split: str | None = None) -> pd.DataFrame:
-        """One row per gene: ``gene_id``, ``label`` (the file's, if any), ``score`` [, ``split``]."""
+        """One row per gene: ``gene_id``, ``label`` (if any), ``score`` [, ``split``]."""
         score = self.predict_scores(data)
         frame = pd.DataFrame(
             {

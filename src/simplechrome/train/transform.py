@@ -22,7 +22,9 @@ class InputTransform:
     y_mean: float = 0.0
     y_std: float = 1.0
 
-    def fit(self, x: np.ndarray, y: np.ndarray | None = None, *, regression: bool = False) -> InputTransform:
+    def fit(
+        self, x: np.ndarray, y: np.ndarray | None = None, *, regression: bool = False
+    ) -> InputTransform:
         """Fit on the training split ``x`` of ``(genes, marks, bins)``."""
         z = np.log1p(x) if self.log1p else x
         if self.standardize:

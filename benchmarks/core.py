@@ -1,0 +1,142 @@
+"""Core benchmark: parsing, cached loading, training/inference throughput, FLOPs and test AUROC.
+
+    python benchmarks/core.py --data ../shared/data/E012 --json core.json
+
+Prints a short table and writes JSON:
+``{"parse_cold_s", "load_cached_s", "models": {NAME: {"train_genes_per_s", "infer_genes_per_s",
+"flops_per_gene", "test_auroc", ...}}, "machine": {...}}``. Times are medians over repeats.
+"Cold" parsing means no simplechrome cache (the OS page cache may hold the files).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from simplechrome import models
+from simplechrome.config import TrainConfig
+from simplechrome.data import load_cell
+from simplechrome.train import fit
+
+
+def median_time(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def forward_flops(module: torch.nn.Module, n_marks: int, n_bins: int) -> int:
+    """FLOPs of one gene's forward pass (matmuls and convolutions, 2 per multiply-add)."""
+    module.eval()
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        module(torch.zeros(1, n_marks, n_bins))
+    return int(counter.get_total_flops())
+
+
+def matmul_peak_flops(threads: int) -> float:
+    """Measured float32 GEMM rate of this machine at ``threads`` threads (FLOP/s)."""
+    a = torch.randn(2048, 2048)
+    b = torch.randn(2048, 2048)
+    a @ b
+    seconds = median_time(lambda: a @ b, 7)
+    return 2 * 2048**3 / seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument(
+        "--data", required=True, type=Path, help="a cell folder, e.g. ../shared/data/E012"
+    )
+    p.add_argument("--json", type=Path, help="write the results here")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--models", nargs="*", default=["deepchrome", "linear", "mlp", "logreg"])
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    os.environ["SIMPLECHROME_HOME"] = tempfile.mkdtemp(prefix="simplechrome-bench-")
+
+    parse_cold = median_time(lambda: load_cell(args.data, cache=False), args.repeats)
+    load_cell(args.data)  # fill the cache
+    load_cached = median_time(lambda: load_cell(args.data), max(args.repeats, 7))
+    cell = load_cell(args.data)
+    train, valid, test = cell["train"], cell["valid"], cell["test"]
+    peak = matmul_peak_flops(args.threads)
+
+    results: dict[str, dict] = {}
+    for name in args.models:
+        start = time.perf_counter()
+        trained = fit(name, train, valid, config=TrainConfig(progress=False, threads=args.threads))
+        fit_seconds = time.perf_counter() - start
+        auroc = trained.evaluate(test)["auroc"]
+        infer_s = median_time(lambda m=trained: m.predict_scores(test), args.repeats)
+        row = {
+            "test_auroc": round(auroc, 4),
+            "infer_genes_per_s": round(test.n_genes / infer_s),
+            "parameters": trained.n_parameters(),
+            "fit_seconds": round(fit_seconds, 2),
+            "epochs": len(trained.history),
+        }
+        if models.get(name).kind == "torch":
+            flops = forward_flops(trained.module, train.n_marks, train.n_bins)
+            per_epoch = trained.history["train_seconds"].dropna()
+            row["train_genes_per_s"] = round(train.n_genes / statistics.median(per_epoch))
+            row["flops_per_gene"] = flops
+            # a training step costs about 3 forward passes (forward, two backward products)
+            row["train_ceiling_genes_per_s"] = round(peak / (3 * flops))
+            row["infer_ceiling_genes_per_s"] = round(peak / flops)
+        else:
+            row["train_genes_per_s"] = round(train.n_genes / fit_seconds)
+            row["flops_per_gene"] = 2 * trained.n_parameters()
+        results[name] = row
+
+    out = {
+        "data": str(args.data),
+        "n_genes": {"train": train.n_genes, "valid": valid.n_genes, "test": test.n_genes},
+        "parse_cold_s": round(parse_cold, 4),
+        "load_cached_s": round(load_cached, 4),
+        "models": results,
+        "machine": {
+            "threads": args.threads,
+            "matmul_gflops": round(peak / 1e9, 1),
+            "torch": torch.__version__,
+            "cpu_count": os.cpu_count(),
+        },
+        "repeats": args.repeats,
+    }
+    print(
+        f"parse (no cache) {parse_cold:.3f} s   cached load {load_cached:.4f} s   "
+        f"matmul peak {peak / 1e9:.1f} GFLOP/s at {args.threads} threads"
+    )
+    cols = [
+        "test_auroc",
+        "train_genes_per_s",
+        "infer_genes_per_s",
+        "flops_per_gene",
+        "train_ceiling_genes_per_s",
+        "infer_ceiling_genes_per_s",
+        "epochs",
+    ]
+    print(f"{'model':<12}" + "".join(f"{c:>28}" for c in cols))
+    for name, row in results.items():
+        print(f"{name:<12}" + "".join(f"{row.get(c, '-')!s:>28}" for c in cols))
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    sys.exit(main())
