@@ -64,6 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--models", nargs="*", default=["deepchrome", "linear", "mlp", "logreg"])
+    p.add_argument(
+        "--expression",
+        type=Path,
+        help="57epigenomes.RPKM.pc[.gz]: also fit each model to log2(RPKM+1), report Pearson r",
+    )
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     os.environ["SIMPLECHROME_HOME"] = tempfile.mkdtemp(prefix="simplechrome-bench-")
@@ -100,6 +105,13 @@ def main(argv: list[str] | None = None) -> int:
         else:
             row["train_genes_per_s"] = round(train.n_genes / fit_seconds)
             row["flops_per_gene"] = 2 * trained.n_parameters()
+        if args.expression is not None:
+            reg = load_cell(args.data, task="regression", expression=args.expression)
+            cfg = TrainConfig(progress=False, threads=args.threads, task="regression")
+            fitted = fit(name, reg["train"], reg["valid"], config=cfg)
+            test_reg = fitted.evaluate(reg["test"])
+            row["regression_test_pearson"] = round(test_reg["pearson"], 4)
+            row["regression_test_spearman"] = round(test_reg["spearman"], 4)
         results[name] = row
 
     out = {
