@@ -141,9 +141,16 @@ def main(argv: list[str] | None = None) -> int:
         "infer_ceiling_genes_per_s",
         "epochs",
     ]
-    print(f"{'model':<12}" + "".join(f"{c:>28}" for c in cols))
+    if args.expression is not None:
+        cols.append("regression_test_pearson")
+    # short headers: "train/s" is genes per second, "ceiling" the matmul-peak bound
+    short = {
+        c: c.replace("_genes_per_s", "/s").replace("regression_test_", "reg_").replace("_", " ")
+        for c in cols
+    }
+    print(f"{'model':<12}" + "".join(f"{short[c]:>16}" for c in cols))
     for name, row in results.items():
-        print(f"{name:<12}" + "".join(f"{row.get(c, '-')!s:>28}" for c in cols))
+        print(f"{name:<12}" + "".join(f"{row.get(c, '-')!s:>16}" for c in cols))
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n")
     return 0
