@@ -64,22 +64,15 @@ def from_dict(cls: type[T], data: dict[str, Any], *, where: str = "config") -> T
         raise ConfigError(
             f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(fields))}"
         )
+    defaults = cls()  # every config dataclass has a default for each field
     kwargs: dict[str, Any] = {}
     for name, value in data.items():
-        default = getattr(cls(), name) if _has_defaults(cls) else None
+        default = getattr(defaults, name)
         if dataclasses.is_dataclass(default):
             kwargs[name] = from_dict(type(default), value or {}, where=f"{where}.{name}")
         else:
             kwargs[name] = _coerce(value, default, f"{where}.{name}")
     return cls(**kwargs)
-
-
-def _has_defaults(cls: type) -> bool:
-    try:
-        cls()
-    except TypeError:
-        return False
-    return True
 
 
 def _coerce(value: Any, default: Any, where: str) -> Any:

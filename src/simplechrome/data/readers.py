@@ -298,29 +298,23 @@ def _assemble(
             gene=str(dup),
         )
 
+    def at(g: int, j: int, problem: str) -> InputError:
+        """An error about bin ``j`` (0-based row within the gene) of gene ``g``."""
+        return InputError(problem, path=path, line=line_of(starts[g] + j), gene=str(gene_ids[g]))
+
     lengths = np.diff(np.concatenate([starts, [n_rows]]))
     n_bins = int(lengths[0])
     wrong = np.flatnonzero(lengths != n_bins)
     if wrong.size:
         b = int(wrong[0])
-        raise InputError(
-            f"has {lengths[b]} bins, expected {n_bins} (as the first gene has)",
-            path=path,
-            line=line_of(starts[b]),
-            gene=str(gene_ids[b]),
-        )
+        raise at(b, 0, f"has {lengths[b]} bins, expected {n_bins} (as the first gene has)")
     n_genes = len(starts)
     bins2 = bins.reshape(n_genes, n_bins)
     expected = np.arange(1, n_bins + 1)
     bad = bins2 != expected
     if bad.any():
         g, j = np.argwhere(bad)[0]
-        raise InputError(
-            f"bins out of order: expected bin {expected[j]}, found {bins2[g, j]}",
-            path=path,
-            line=line_of(starts[g] + j),
-            gene=str(gene_ids[g]),
-        )
+        raise at(g, j, f"bins out of order: expected bin {expected[j]}, found {bins2[g, j]}")
 
     y = None
     if labels is not None:
@@ -328,19 +322,11 @@ def _assemble(
         changes = lab2 != lab2[:, :1]
         if changes.any():
             g, j = np.argwhere(changes)[0]
-            raise InputError(
-                f"label changes within the gene ({lab2[g, 0]} then {lab2[g, j]})",
-                path=path,
-                line=line_of(starts[g] + j),
-                gene=str(gene_ids[g]),
-            )
+            raise at(g, j, f"label changes within the gene ({lab2[g, 0]} then {lab2[g, j]})")
         y = lab2[:, 0]
         outside = np.flatnonzero((y != 0) & (y != 1))
         if outside.size:
-            g = int(outside[0])
-            raise InputError(
-                f"label {y[g]} is not 0 or 1", path=path, line=line_of(starts[g]), gene=gene_ids[g]
-            )
+            raise at(int(outside[0]), 0, f"label {y[outside[0]]} is not 0 or 1")
 
     # (rows, marks) -> (genes, bins, marks) -> (genes, marks, bins)
     x = values.astype(np.float32).reshape(n_genes, n_bins, len(marks)).transpose(0, 2, 1)

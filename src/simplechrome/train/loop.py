@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import lightning as L
@@ -157,22 +159,15 @@ def _best_epoch(history: pd.DataFrame, task: str) -> int:
     return int(history.loc[history[col].astype(float).idxmax(), "epoch"])
 
 
-class _quiet_lightning:
-    """Lightning announces devices and checkpoints on stdout-bound loggers; the library is quiet."""
-
-    names = (
-        "lightning.pytorch.utilities.rank_zero",
-        "lightning.pytorch.accelerators.cuda",
-        "lightning.fabric.utilities.seed",
-        "lightning.pytorch",
-        "lightning.fabric",
-    )
-
-    def __enter__(self) -> None:
-        self.levels = [(n, logging.getLogger(n).level) for n in self.names]
-        for n in self.names:
-            logging.getLogger(n).setLevel(logging.WARNING)
-
-    def __exit__(self, *exc: object) -> None:
-        for n, level in self.levels:
+@contextlib.contextmanager
+def _quiet_lightning() -> Iterator[None]:
+    """Lightning announces devices and tips through its loggers; the library stays quiet."""
+    names = ("lightning.pytorch", "lightning.fabric")  # their children inherit the level
+    levels = {n: logging.getLogger(n).level for n in names}
+    for n in names:
+        logging.getLogger(n).setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for n, level in levels.items():
             logging.getLogger(n).setLevel(level)
