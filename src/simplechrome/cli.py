@@ -208,6 +208,62 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_experiment(args: argparse.Namespace) -> int:
+    from .experiments import load_spec, plan, run_experiment
+
+    spec = load_spec(args.spec)
+    out = args.output or Path("results") / spec.name
+    runs = plan(spec)
+    print(
+        f"experiment {spec.name} ({spec.kind}): {len(runs)} runs -> {out}/ "
+        f"[executor {args.executor}]"
+    )
+    done = [0]
+
+    def announce(record: dict) -> None:  # off a terminal: one line per run instead of a bar
+        done[0] += 1
+        score = record.get("test_auroc", record.get("test_pearson"))
+        print(
+            f"[{done[0]}] {record['run_id']}: {score:.4f} ({record['seconds']:.1f} s)", flush=True
+        )
+
+    bar = _progress(args)
+    result = run_experiment(
+        spec,
+        out,
+        executor=args.executor,
+        workers=args.workers,
+        address=args.address,
+        resume=args.resume,
+        progress=bar,
+        on_run=None if bar or args.quiet else announce,
+        spec_text=Path(args.spec).read_text(),
+    )
+    print(f"{result.ran} run(s) done, {result.skipped} already finished; table: {out}/table.csv")
+    from .experiments.stats import summarise
+
+    table = result.table
+    metric = "test_auroc" if "test_auroc" in table else "test_pearson"
+    summary = summarise(table, ["test_cell", "source", "train_cells", "model", "size"], metric)
+    summary["interval"] = [
+        f"[{lo:.4f}, {hi:.4f}]" for lo, hi in zip(summary["low"], summary["high"], strict=True)
+    ]
+    _print_table(
+        summary.rename(columns={"mean": metric}).to_dict("records"),
+        ["test_cell", "train_cells", "source", "model", "size", metric, "interval", "n_seeds"],
+    )
+    print(f"report: simplechrome report {out} -o {out}/report.html")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .experiments.report import build_report
+
+    path = build_report(args.results, args.output, published=args.published)
+    print(f"report written to {path}")
+    return 0
+
+
 # -- parser ------------------------------------------------------------------------------
 
 
@@ -274,6 +330,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("input", help="a split CSV or a cell folder")
     s.add_argument("-o", "--output", type=Path, required=True)
     s.set_defaults(func=cmd_predict)
+
+    s = sub.add_parser("experiment", help="run a grid, cross-cell or learning-curve spec")
+    s.add_argument("spec", type=Path, help="experiment YAML (see configs/)")
+    s.add_argument("-o", "--output", type=Path, help="results folder (default results/<name>)")
+    s.add_argument("--executor", choices=["local", "ray"], default="local")
+    s.add_argument("--workers", type=int, help="local processes (default: cores / threads_per_run)")
+    s.add_argument("--address", help="Ray cluster address (default: start a local Ray)")
+    s.add_argument("--resume", action="store_true", help="skip finished runs, redo the rest")
+    s.set_defaults(func=cmd_experiment)
+
+    s = sub.add_parser("report", help="self-contained HTML report of a results folder")
+    s.add_argument("results", type=Path)
+    s.add_argument("-o", "--output", type=Path, required=True)
+    s.add_argument("--published", type=Path, help="folder of published per-cell tables")
+    s.set_defaults(func=cmd_report)
     return p
 
 

@@ -1,8 +1,30 @@
-"""Plots (matplotlib, Agg). Each takes a table or arrays and an optional ``ax``, returns the Axes,
-and computes nothing."""
+"""Plots (matplotlib, Agg) and the HTML page. Each plot takes a table or arrays and an optional
+``ax``, returns the Axes, and computes nothing."""
 
 from __future__ import annotations
 
-from .plots import plot_history, plot_roc, save_figure
+from .html import Section, render, write_page
+from .plots import (
+    figure_png,
+    plot_heatmap,
+    plot_history,
+    plot_interval_bars,
+    plot_learning_curves,
+    plot_params_vs_score,
+    plot_roc,
+    save_figure,
+)
 
-__all__ = ["plot_history", "plot_roc", "save_figure"]
+__all__ = [
+    "Section",
+    "figure_png",
+    "plot_heatmap",
+    "plot_history",
+    "plot_interval_bars",
+    "plot_learning_curves",
+    "plot_params_vs_score",
+    "plot_roc",
+    "render",
+    "save_figure",
+    "write_page",
+]

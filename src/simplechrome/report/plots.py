@@ -47,9 +47,120 @@ def plot_history(history: pd.DataFrame, ax: Axes | None = None, *, by: str = "mo
 
 def save_figure(ax: Axes, path: str | Path, *, dpi: int = 120) -> Path:
     """Write the Axes' figure as PNG atomically and close it."""
+    with atomic_write(path, "wb") as fh:
+        fh.write(figure_png(ax, dpi=dpi))
+    return Path(path)
+
+
+def figure_png(ax: Axes, *, dpi: int = 110) -> bytes:
+    """The Axes' figure as PNG bytes (the figure is closed)."""
+    import io
+
     fig = ax.figure
     fig.tight_layout()
-    with atomic_write(path, "wb") as fh:
-        fig.savefig(fh, format="png", dpi=dpi)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
     plt.close(fig)
-    return Path(path)
+    return buf.getvalue()
+
+
+def plot_interval_bars(
+    summary: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    x: str = "cell",
+    group: str = "model",
+    published: pd.DataFrame | None = None,
+    ylabel: str = "test AUROC",
+) -> Axes:
+    """Grouped bars of ``mean`` with ``low``-``high`` interval whiskers, one group per ``x``.
+
+    ``published`` (columns ``x``, ``auroc``, ``label``) adds hollow bars beside each group.
+    """
+    groups = list(dict.fromkeys(summary[group]))
+    xs = list(dict.fromkeys(summary[x]))
+    extra = [] if published is None or published.empty else list(dict.fromkeys(published["label"]))
+    slots = len(groups) + len(extra)
+    width = 0.8 / max(slots, 1)
+    ax = ax or plt.subplots(figsize=(max(5, 1.2 * len(xs) * slots * 0.5 + 3), 4))[1]
+    for i, g in enumerate(groups):
+        part = summary[summary[group] == g].set_index(x).reindex(xs)
+        pos = [j + (i - (slots - 1) / 2) * width for j in range(len(xs))]
+        err = [part["mean"] - part["low"], part["high"] - part["mean"]]
+        ax.bar(pos, part["mean"], width, yerr=err, capsize=3, label=str(g), color=f"C{i % 10}")
+    for k, label in enumerate(extra):
+        part = published[published["label"] == label].set_index(x).reindex(xs)
+        i = len(groups) + k
+        pos = [j + (i - (slots - 1) / 2) * width for j in range(len(xs))]
+        ax.bar(pos, part["auroc"], width, fill=False, hatch="//", edgecolor="grey", label=label)
+    low = min(summary["low"].min(), published["auroc"].min() if extra else 1.0)
+    ax.set_ylim(max(0.0, low - 0.05), 1.0)
+    ax.set_xticks(range(len(xs)), [str(v) for v in xs], rotation=0 if len(xs) < 8 else 60)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize="small", ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.1))
+    return ax
+
+
+def plot_heatmap(
+    matrix: pd.DataFrame, ax: Axes | None = None, *, label: str = "test AUROC", fmt: str = "{:.3f}"
+) -> Axes:
+    """A matrix (rows: trained on, columns: tested on) as an annotated heatmap."""
+    ax = ax or plt.subplots(figsize=(1.3 * matrix.shape[1] + 3, 0.8 * matrix.shape[0] + 2))[1]
+    values = matrix.to_numpy(dtype=float)
+    image = ax.imshow(values, cmap="viridis", aspect="auto")
+    ax.figure.colorbar(image, ax=ax, label=label)
+    ax.set_xticks(range(matrix.shape[1]), [str(c) for c in matrix.columns], rotation=30, ha="right")
+    ax.set_yticks(range(matrix.shape[0]), [str(r) for r in matrix.index])
+    ax.set_xlabel("tested on")
+    ax.set_ylabel("trained on")
+    finite = values[~pd.isna(values)]
+    mid = (finite.min() + finite.max()) / 2 if finite.size else 0
+    for (i, j), v in pd.DataFrame(values).stack().items():
+        ax.text(
+            j,
+            i,
+            fmt.format(v),
+            ha="center",
+            va="center",
+            color="black" if v > mid else "white",
+            fontsize="small",
+        )
+    return ax
+
+
+def plot_learning_curves(
+    summary: pd.DataFrame, ax: Axes | None = None, *, by: str = "model"
+) -> Axes:
+    """``mean`` against ``size`` (training genes) with a shaded ``low``-``high`` band per ``by``."""
+    ax = ax or plt.subplots(figsize=(5.5, 4))[1]
+    for i, (name, part) in enumerate(summary.groupby(by, sort=False)):
+        part = part.sort_values("size")
+        color = f"C{i % 10}"
+        ax.plot(part["size"], part["mean"], marker="o", label=str(name), color=color)
+        ax.fill_between(part["size"], part["low"], part["high"], alpha=0.2, color=color)
+    ax.set_xscale("log")
+    ax.set(xlabel="labelled training genes", ylabel="test AUROC")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_params_vs_score(
+    summary: pd.DataFrame, ax: Axes | None = None, *, by: str = "model"
+) -> Axes:
+    """``mean`` (with interval) against ``n_parameters`` on a log axis, one point per ``by``."""
+    ax = ax or plt.subplots(figsize=(5.5, 4))[1]
+    for i, (name, part) in enumerate(summary.groupby(by, sort=False)):
+        err = [part["mean"] - part["low"], part["high"] - part["mean"]]
+        ax.errorbar(
+            part["n_parameters"],
+            part["mean"],
+            yerr=err,
+            fmt="o",
+            capsize=3,
+            label=str(name),
+            color=f"C{i % 10}",
+        )
+    ax.set_xscale("log")
+    ax.set(xlabel="parameters", ylabel="test AUROC")
+    ax.legend(fontsize="small")
+    return ax

@@ -1,0 +1,187 @@
+"""Run an experiment: plan, skip what is finished, execute, collect one tidy table.
+
+Results folder::
+
+    OUT/spec.yaml              the spec as run
+    OUT/runs/<run_id>/         one run directory per run (written atomically)
+    OUT/records/<run_id>.json  one result record per finished run (written atomically, last)
+    OUT/table.csv, table.parquet   one row per run, rebuilt from the records
+
+A run counts as finished only when its record exists, and the record is written after its
+run directory is complete; ``resume`` redoes everything else. A SIGKILL at any moment leaves
+at most temporary ``.*.tmp`` entries, which the next start removes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import re
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .._io import atomic_write
+from ..errors import ConfigError
+from .executors import make_executor
+from .plan import plan
+from .spec import ExperimentSpec, RunSpec
+
+log = logging.getLogger(__name__)
+
+
+def execute_run(run: RunSpec, out: str) -> dict[str, Any]:
+    """Train and score one run; write its run directory, then its record. Returns the record.
+
+    A pure function of ``run`` (seeded, fixed thread count): any executor gives the same record.
+    """
+    import torch
+
+    from ..config import RunConfig
+    from ..data import concat, load_cell
+    from ..train import fit, save_run
+
+    torch.set_num_threads(run.train.threads or 1)
+    start = time.perf_counter()
+    cells = {name: load_cell(path) for name, path in run.cell_paths}
+    marks = cells[run.test_cell]["test"].marks
+    train = concat([cells[c]["train"].with_marks(marks) for c in run.train_cells])
+    valid = concat([cells[c]["valid"].with_marks(marks) for c in run.train_cells])
+    test = cells[run.test_cell]["test"]
+    if run.size is not None:
+        if run.size > train.n_genes:
+            raise ConfigError(f"{run.run_id}: size {run.size} > {train.n_genes} training genes")
+        # nested subsets: the first `size` genes of one seeded permutation
+        order = np.random.default_rng(run.seed).permutation(train.n_genes)
+        train = train.subset(np.sort(order[: run.size]))
+    trained = fit(run.model.name, train, valid, config=run.train, model_params=run.model.params)
+    root = Path(out)
+    metrics = save_run(
+        root / "runs" / run.run_id,
+        trained,
+        {"train": train, "valid": valid, "test": test},
+        config=RunConfig(run.model.name, run.model.params, run.train),
+        data={
+            "cells": dict(run.cell_paths),
+            "train_cells": list(run.train_cells),
+            "test_cell": run.test_cell,
+            "size": run.size,
+        },
+        overwrite=True,
+    )
+    record = run.to_record()
+    record.update({f"test_{k}": v for k, v in metrics["test"].items() if k != "n_genes"})
+    record.update({f"valid_{k}": v for k, v in metrics["valid"].items() if k != "n_genes"})
+    record.update(
+        n_train=train.n_genes,
+        n_test=test.n_genes,
+        n_parameters=trained.n_parameters(),
+        epochs=len(trained.history),
+        seconds=round(time.perf_counter() - start, 3),
+        threads=run.train.threads,
+        # bare EIDs resolve to cells fetched by `download`: the published Zenodo files
+        data_source="zenodo"
+        if all(re.fullmatch(r"E\d{3}", p) for _, p in run.cell_paths)
+        else "files",
+    )
+    with atomic_write(root / "records" / f"{run.run_id}.json") as fh:
+        json.dump(record, fh, indent=1)
+    return record
+
+
+@dataclasses.dataclass
+class ExperimentResult:
+    table: pd.DataFrame
+    out: Path
+    ran: int
+    skipped: int
+
+
+def run_experiment(
+    spec: ExperimentSpec,
+    out: str | Path,
+    *,
+    executor: str = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    resume: bool = False,
+    progress: bool = False,
+    on_run: Callable[[dict[str, Any]], None] | None = None,
+    spec_text: str | None = None,
+) -> ExperimentResult:
+    """Run (or resume) ``spec`` into the results folder ``out``; return the tidy table."""
+    out = Path(out)
+    runs = plan(spec)
+    records_dir = out / "records"
+    if out.exists() and any(records_dir.glob("*.json")) and not resume:
+        raise ConfigError(f"{out} already holds results: pass --resume to continue, or another -o")
+    out.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(out)
+    with atomic_write(out / "spec.yaml") as fh:
+        fh.write(spec_text if spec_text is not None else yaml.safe_dump(_spec_dict(spec)))
+    done = {p.stem for p in records_dir.glob("*.json")}
+    todo = [r for r in runs if r.run_id not in done]
+    log.info(
+        "%d runs planned, %d finished before, %d to run",
+        len(runs),
+        len(runs) - len(todo),
+        len(todo),
+    )
+    if todo:
+        execute = make_executor(
+            executor, workers=workers, address=address, threads=spec.threads_per_run
+        )
+        for record in execute(execute_run, todo, str(out), progress=progress):
+            if on_run:
+                on_run(record)
+    table = collect(out, runs)
+    return ExperimentResult(table=table, out=out, ran=len(todo), skipped=len(runs) - len(todo))
+
+
+def collect(out: Path, runs: list[RunSpec] | None = None) -> pd.DataFrame:
+    """The tidy table from the records (of ``runs``, or all), written as CSV and Parquet."""
+    files = sorted((out / "records").glob("*.json"))
+    if runs is not None:
+        wanted = {r.run_id for r in runs}
+        files = [f for f in files if f.stem in wanted]
+    table = pd.DataFrame([json.loads(f.read_text()) for f in files])
+    if not table.empty:
+        order = {r.run_id: i for i, r in enumerate(runs)} if runs else {}
+        table = table.sort_values("run_id", key=lambda s: s.map(order) if order else s)
+        table = table.reset_index(drop=True)
+    with atomic_write(out / "table.csv") as fh:
+        table.to_csv(fh, index=False)
+    with atomic_write(out / "table.parquet", "wb") as fh:
+        table.to_parquet(fh, index=False)
+    return table
+
+
+def read_table(results: str | Path) -> pd.DataFrame:
+    """A results folder's table (or a table file itself)."""
+    path = Path(results)
+    if path.is_dir():
+        path = path / "table.parquet" if (path / "table.parquet").exists() else path / "table.csv"
+    if not path.exists():
+        raise ConfigError(f"{results}: no results table (run `simplechrome experiment` first)")
+    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+
+
+def _remove_stale_temporaries(out: Path) -> None:
+    for folder in (out, out / "runs", out / "records"):
+        if folder.is_dir():
+            for entry in folder.glob(".*.tmp"):
+                log.info("removing unfinished %s", entry)
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+
+
+def _spec_dict(spec: ExperimentSpec) -> dict[str, Any]:
+    d = dataclasses.asdict(spec)
+    d["models"] = [dataclasses.asdict(m) for m in spec.models]
+    return json.loads(json.dumps(d, default=list))

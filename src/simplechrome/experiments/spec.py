@@ -1,0 +1,276 @@
+"""Experiment specs: strict YAML -> frozen dataclasses -> a flat list of runs.
+
+Kinds:
+
+- ``grid``: cells x models x seeds x training-set sizes, each cell trained and tested on itself.
+- ``learning_curve``: a grid whose point is the sizes (the report draws curves).
+- ``cross_cell``: for each target cell, train on other cells and test on the target's test split.
+  Training sources: ``same`` (the target itself, the baseline), ``each`` (every other single cell:
+  the train x test matrix), ``all_others`` (pooled), ``most_correlated: k`` (the k cells whose
+  expression correlates most with the target's across the Roadmap matrix), ``random: k``
+  (seeded) and ``list: [...]``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..config import TrainConfig, from_dict
+from ..errors import ConfigError
+
+KINDS = ("grid", "learning_curve", "cross_cell")
+SOURCES = ("same", "each", "all_others", "most_correlated", "random", "list")
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    label: str = ""  # how tables call it (default: the registry name)
+
+    @property
+    def tag(self) -> str:
+        return self.label or self.name
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """How one cross-cell training set is chosen for a target."""
+
+    how: str
+    k: int = 0
+    cells: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class ExperimentSpec:
+    name: str
+    kind: str
+    cells: dict[str, str]  # name -> cell folder (or a downloaded EID)
+    models: tuple[ModelSpec, ...]
+    seeds: tuple[int, ...] = (0,)
+    sizes: tuple[int | None, ...] = (None,)  # None: every training gene
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+    targets: tuple[str, ...] = ()  # cross_cell: default every cell
+    sources: tuple[Source, ...] = ()
+    expression: str | None = None  # cross_cell most_correlated: Roadmap RPKM matrix
+    published: str | None = None  # folder of published result tables, for the report
+    threads_per_run: int = 1
+    base_dir: str = "."  # relative paths in the spec are read from the spec's folder
+
+    def path_of(self, cell: str) -> str:
+        raw = self.cells[cell]
+        if re.fullmatch(r"E\d{3}", raw) or Path(raw).is_absolute():
+            return raw
+        return str(Path(self.base_dir) / raw)
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    """One training run of an experiment: everything it needs, nothing else."""
+
+    experiment: str
+    kind: str
+    model: ModelSpec
+    train_cells: tuple[str, ...]
+    test_cell: str
+    source: str  # same / each / all_others / ... ; "same" for grids
+    seed: int
+    size: int | None
+    train: TrainConfig
+    cell_paths: tuple[tuple[str, str], ...]  # (name, path) of every cell this run reads
+
+    @property
+    def run_id(self) -> str:
+        size = "all" if self.size is None else str(self.size)
+        train = "+".join(self.train_cells)
+        base = (
+            f"{self.model.tag}__{train}__to__{self.test_cell}__{self.source}__n{size}__s{self.seed}"
+        )
+        base = re.sub(r"[^A-Za-z0-9_.+-]", "-", base)
+        if len(base) > 150:  # long pooled lists: keep it a valid file name, still unique
+            digest = hashlib.sha1(base.encode()).hexdigest()[:10]
+            base = f"{base[:120]}__{digest}"
+        return base
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "experiment": self.experiment,
+            "kind": self.kind,
+            "run_id": self.run_id,
+            "model": self.model.tag,
+            "model_name": self.model.name,
+            "model_params": json.dumps(self.model.params, sort_keys=True),
+            "train_cells": "+".join(self.train_cells),
+            "test_cell": self.test_cell,
+            "source": self.source,
+            "seed": self.seed,
+            "size": -1 if self.size is None else self.size,
+        }
+
+
+def load_spec(path: str | Path) -> ExperimentSpec:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    return parse_spec(data, where=str(path), base_dir=str(path.parent))
+
+
+_KEYS = {
+    "name",
+    "kind",
+    "cells",
+    "models",
+    "seeds",
+    "sizes",
+    "train",
+    "targets",
+    "sources",
+    "expression",
+    "published",
+    "threads_per_run",
+}
+
+
+def parse_spec(data: Any, *, where: str = "spec", base_dir: str = ".") -> ExperimentSpec:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a mapping at the top")
+    unknown = sorted(set(data) - _KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(_KEYS))}"
+        )
+    kind = data.get("kind", "grid")
+    if kind not in KINDS:
+        raise ConfigError(f"{where}: kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    cells = data.get("cells")
+    if isinstance(cells, list):
+        cells = {str(c): str(c) for c in cells}
+    if not isinstance(cells, dict) or not cells:
+        raise ConfigError(
+            f"{where}: cells must name at least one cell (name: folder, or a list of EIDs)"
+        )
+    models = tuple(
+        _model(m, f"{where}.models[{i}]") for i, m in enumerate(data.get("models") or [])
+    )
+    if not models:
+        raise ConfigError(f"{where}: models must list at least one model")
+    tags = [m.tag for m in models]
+    if len(set(tags)) != len(tags):
+        raise ConfigError(f"{where}: two models share a label; give them distinct `label`s")
+    seeds = tuple(int(s) for s in _list(data.get("seeds", [0]), f"{where}.seeds"))
+    sizes = tuple(
+        None if s in ("all", None) else _positive(s, f"{where}.sizes")
+        for s in _list(data.get("sizes", ["all"]), f"{where}.sizes")
+    )
+    train = from_dict(
+        TrainConfig, dict(data.get("train") or {}, progress=False), where=f"{where}.train"
+    )
+    targets = tuple(str(t) for t in _list(data.get("targets", []), f"{where}.targets"))
+    for t in targets:
+        if t not in cells:
+            raise ConfigError(f"{where}.targets: {t!r} is not one of the cells")
+    sources = tuple(
+        _source(s, cells, f"{where}.sources")
+        for s in _list(data.get("sources", []), f"{where}.sources")
+    )
+    if kind == "cross_cell" and not sources:
+        raise ConfigError(f"{where}: a cross_cell experiment needs sources (e.g. [same, each])")
+    if kind != "cross_cell" and (sources or targets):
+        raise ConfigError(f"{where}: sources and targets belong to cross_cell experiments")
+    if kind == "learning_curve" and all(s is None for s in sizes):
+        raise ConfigError(f"{where}: a learning curve needs sizes, e.g. [100, 1000, all]")
+    if any(s.how == "most_correlated" for s in sources) and not data.get("expression"):
+        raise ConfigError(
+            f"{where}: most_correlated sources need `expression` (57epigenomes.RPKM.pc)"
+        )
+    threads = data.get("threads_per_run", 1)
+    if not isinstance(threads, int) or threads < 1:
+        raise ConfigError(f"{where}.threads_per_run: a positive integer, not {threads!r}")
+    return ExperimentSpec(
+        name=str(data.get("name") or Path(where).stem),
+        kind=kind,
+        cells={str(k): str(v) for k, v in cells.items()},
+        models=models,
+        seeds=seeds,
+        sizes=sizes,
+        train=train,
+        targets=targets,
+        sources=sources,
+        expression=_rel(data.get("expression"), base_dir),
+        published=_rel(data.get("published"), base_dir),
+        threads_per_run=threads,
+        base_dir=base_dir,
+    )
+
+
+def _rel(value: Any, base_dir: str) -> str | None:
+    if value is None:
+        return None
+    p = Path(str(value))
+    return str(p if p.is_absolute() else Path(base_dir) / p)
+
+
+def _list(value: Any, where: str) -> list:
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if isinstance(value, (int, str)):
+        return [value]
+    raise ConfigError(f"{where}: expected a list, got {value!r}")
+
+
+def _positive(value: Any, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(f"{where}: sizes are positive integers or 'all', not {value!r}")
+    return value
+
+
+def _model(item: Any, where: str) -> ModelSpec:
+    from .. import models
+
+    if isinstance(item, str):
+        item = {"name": item}
+    if not isinstance(item, dict):
+        raise ConfigError(f"{where}: expected a model name or a mapping")
+    unknown = sorted(set(item) - {"name", "params", "label"})
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(unknown)}; known: label, name, params"
+        )
+    name = str(item.get("name", ""))
+    models.get(name)  # unknown models fail here, before any run
+    params = dict(item.get("params") or {})
+    models.create(name, n_marks=5, n_bins=100, **params)  # and so do unknown parameters
+    return ModelSpec(name=name, params=params, label=str(item.get("label") or ""))
+
+
+def _source(item: Any, cells: dict, where: str) -> Source:
+    if isinstance(item, str):
+        if item not in ("same", "each", "all_others"):
+            raise ConfigError(
+                f"{where}: {item!r} needs a value (e.g. most_correlated: 2) or is unknown; "
+                f"sources: {', '.join(SOURCES)}"
+            )
+        return Source(item)
+    if isinstance(item, dict) and len(item) == 1:
+        ((how, value),) = item.items()
+        if how in ("most_correlated", "random"):
+            return Source(how, k=_positive(value, f"{where}.{how}"))
+        if how == "list":
+            names = tuple(str(c) for c in _list(value, f"{where}.list"))
+            missing = [c for c in names if c not in cells]
+            if missing:
+                raise ConfigError(f"{where}.list: {missing} are not among the cells")
+            return Source("list", cells=names)
+    raise ConfigError(f"{where}: unknown source {item!r}; sources: {', '.join(SOURCES)}")
