@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from simplechrome.cli import main
+from simplechrome.experiments import load_spec, run_experiment
+from simplechrome.experiments.report import build_report
+
+from .conftest import write_spec
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory, three_cells) -> Path:
+    tmp = tmp_path_factory.mktemp("report")
+    spec = load_spec(write_spec(tmp / "grid.yaml", three_cells, sizes=[100, "all"]))
+    run_experiment(spec, tmp / "grid", workers=1)
+    cross = load_spec(
+        write_spec(
+            tmp / "cross.yaml",
+            three_cells,
+            kind="cross_cell",
+            sources=["same", "each"],
+            seeds=[0, 1],
+            models=["logreg"],
+        )
+    )
+    run_experiment(cross, tmp / "cross", workers=1)
+    return tmp
+
+
+def test_report_sections(results, tmp_path):
+    page = build_report(results / "grid", tmp_path / "grid.html").read_text()
+    for title in ("Per cell", "Paired comparisons", "ROC curves", "Learning curves", "Parameters"):
+        assert title in page
+    assert page.count("<img") >= 1 + 3 + 3 + 3
+    assert "src='http" not in page and 'src="http' not in page  # self-contained
+    assert re.search(r"0\.\d{4} \[0\.\d{4}, 0\.\d{4}\]", page)  # means with intervals
+    cross = build_report(results / "cross", tmp_path / "cross.html").read_text()
+    assert "Cross-cell prediction" in cross and "trained elsewhere vs trained here" in cross
+
+
+def test_report_verb_and_published_labels(results, tmp_path, capsys, shared):
+    code = main(
+        [
+            "report",
+            str(results / "grid"),
+            "-o",
+            str(tmp_path / "r.html"),
+            "--published",
+            str(shared / "published"),
+        ]
+    )
+    assert code == 0
+    page = (tmp_path / "r.html").read_text()
+    assert "DeepChrome paper (published, different preprocessing)" in page
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_report_renders_in_headless_chromium(results, tmp_path):
+    browser = _chromium()
+    if browser is None:
+        if os.environ.get("SIMPLECHROME_REQUIRE_BROWSER") == "1":
+            pytest.fail("chromium is required (SIMPLECHROME_REQUIRE_BROWSER=1) but not installed")
+        pytest.skip("chromium is not installed (make test installs it where it can)")
+    page = build_report(results / "grid", tmp_path / "report.html").read_text()
+    # a probe appended to a copy: after load, record each image's decoded size in the DOM
+    probe = """<script>window.addEventListener('load', () => {
+      const imgs = [...document.images];
+      const bad = imgs.filter(i => !(i.complete && i.naturalWidth > 0)).length;
+      document.body.setAttribute('data-images', imgs.length + ':' + bad);
+      document.body.setAttribute('data-tables', document.querySelectorAll('table').length);
+    });</script></body>"""
+    probed = tmp_path / "probed.html"
+    probed.write_text(page.replace("</body>", probe))
+    profile = tmp_path / "profile"
+    dom = subprocess.run(
+        [
+            browser,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            probed.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    images = re.search(r'data-images="(\d+):(\d+)"', dom)
+    tables = re.search(r'data-tables="(\d+)"', dom)
+    assert images and tables, dom[:500]
+    assert int(images.group(1)) >= 10 and int(images.group(2)) == 0  # every image decoded
+    assert int(tables.group(1)) >= 3
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [
+            browser,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            "--window-size=1200,2400",
+            f"--screenshot={shot}",
+            (tmp_path / "report.html").as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+    )
+    assert shot.exists() and shot.stat().st_size > 10_000

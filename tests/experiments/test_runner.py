@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from simplechrome.errors import ConfigError
+from simplechrome.experiments import load_spec, plan, run_experiment
+from simplechrome.train import RUN_FILES
+
+from .conftest import write_spec
+
+VOLATILE = ["seconds"]  # wall time is the only column allowed to differ between two runs
+
+
+def comparable(table: pd.DataFrame) -> pd.DataFrame:
+    return table.drop(columns=VOLATILE).sort_values("run_id").reset_index(drop=True)
+
+
+def test_grid_runs_and_resume_skips_finished(tmp_path, three_cells):
+    spec = load_spec(write_spec(tmp_path / "s.yaml", three_cells))
+    first = run_experiment(spec, tmp_path / "out", workers=1)
+    assert first.ran == 12 and len(first.table) == 12
+    assert {"test_auroc", "test_auprc", "n_parameters", "seconds", "model", "seed"} <= set(
+        first.table.columns
+    )
+    assert (first.table["test_auroc"] > 0.7).all()
+    assert (tmp_path / "out" / "table.parquet").exists() and (
+        tmp_path / "out" / "table.csv"
+    ).exists()
+    with pytest.raises(ConfigError, match="--resume"):
+        run_experiment(spec, tmp_path / "out", workers=1)
+    again = run_experiment(spec, tmp_path / "out", workers=1, resume=True)
+    assert again.ran == 0 and again.skipped == 12
+    pd.testing.assert_frame_equal(comparable(again.table), comparable(first.table))
+
+
+def test_cross_cell_runs(tmp_path, three_cells):
+    spec = load_spec(
+        write_spec(
+            tmp_path / "s.yaml",
+            three_cells,
+            kind="cross_cell",
+            sources=["same", "each"],
+            seeds=[0],
+            models=["logreg"],
+        )
+    )
+    table = run_experiment(spec, tmp_path / "out", workers=1).table
+    assert len(table) == 3 * 3  # each target: itself and two others
+    assert set(table["source"]) == {"same", "each"}
+
+
+def _unfinished_entries(out: Path) -> list[Path]:
+    bad = [p for p in out.rglob("*.tmp")]
+    for run_dir in (out / "runs").iterdir() if (out / "runs").exists() else []:
+        if not run_dir.name.startswith(".") and sorted(p.name for p in run_dir.iterdir()) != sorted(
+            RUN_FILES
+        ):
+            bad.append(run_dir)
+    return bad
+
+
+@pytest.mark.slow
+def test_sigkill_mid_grid_then_resume_gives_the_same_table(tmp_path, three_cells):
+    spec_path = write_spec(
+        tmp_path / "s.yaml", three_cells, seeds=[0, 1, 2], train={"max_epochs": 6, "patience": 6}
+    )
+    spec = load_spec(spec_path)
+    reference = run_experiment(spec, tmp_path / "ref", workers=2).table
+
+    out = tmp_path / "killed"
+    cmd = [
+        sys.executable,
+        "-m",
+        "simplechrome",
+        "-q",
+        "experiment",
+        str(spec_path),
+        "-o",
+        str(out),
+        "--workers",
+        "2",
+    ]
+    proc = subprocess.Popen(
+        cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((out / "records").glob("*.json"))) < 3:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # the runner and its workers, mid-grid
+    proc.wait()
+    finished = len(list((out / "records").glob("*.json")))
+    assert 3 <= finished < len(plan(spec)), "the kill must land in the middle of the grid"
+
+    code = subprocess.run(cmd + ["--resume"], capture_output=True, text=True)
+    assert code.returncode == 0, code.stderr
+    resumed = pd.read_parquet(out / "table.parquet")
+    pd.testing.assert_frame_equal(comparable(resumed), comparable(reference))
+    assert _unfinished_entries(out) == []
+
+
+@pytest.mark.slow
+def test_ray_executor_gives_the_local_table(tmp_path, three_cells):
+    ray = pytest.importorskip("ray")
+    spec = load_spec(write_spec(tmp_path / "s.yaml", three_cells))
+    local = run_experiment(spec, tmp_path / "local", workers=2).table
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        remote = run_experiment(spec, tmp_path / "ray", executor="ray").table
+    finally:
+        ray.shutdown()
+    pd.testing.assert_frame_equal(comparable(remote), comparable(local))
