@@ -63,9 +63,10 @@ def build_report(
 
 
 def _spec(results: Path) -> dict:
-    path = results / "spec.yaml" if results.is_dir() else results.parent / "spec.yaml"
-    if path.exists():
-        return yaml.safe_load(path.read_text()) or {}
+    folder = results if results.is_dir() else results.parent
+    for name in ("spec.resolved.yaml", "spec.yaml"):
+        if (folder / name).exists():
+            return yaml.safe_load((folder / name).read_text()) or {}
     return {}
 
 

@@ -2,7 +2,7 @@
 
 Results folder::
 
-    OUT/spec.yaml              the spec as run
+    OUT/spec.yaml              the spec as written (spec.resolved.yaml: with absolute paths)
     OUT/runs/<run_id>/         one run directory per run (written atomically)
     OUT/records/<run_id>.json  one result record per finished run (written atomically, last)
     OUT/table.csv, table.parquet   one row per run, rebuilt from the records
@@ -124,8 +124,11 @@ def run_experiment(
         raise ConfigError(f"{out} already holds results: pass --resume to continue, or another -o")
     out.mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(out)
+    # the spec as written, and with every path resolved (what the report reads)
     with atomic_write(out / "spec.yaml") as fh:
         fh.write(spec_text if spec_text is not None else yaml.safe_dump(_spec_dict(spec)))
+    with atomic_write(out / "spec.resolved.yaml") as fh:
+        fh.write(yaml.safe_dump(_spec_dict(spec), sort_keys=False))
     done = {p.stem for p in records_dir.glob("*.json")}
     todo = [r for r in runs if r.run_id not in done]
     log.info(

@@ -124,7 +124,7 @@ def load_spec(path: str | Path) -> ExperimentSpec:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML ({exc})") from None
-    return parse_spec(data, where=str(path), base_dir=str(path.parent))
+    return parse_spec(data, where=str(path), base_dir=str(path.parent.resolve()))
 
 
 _KEYS = {
