@@ -34,9 +34,9 @@ def _bar(total: int, progress: bool) -> tqdm:
 
 def _local(fn: RunFn, runs: list, out: str, workers: int, progress: bool) -> Iterator[dict]:
     with _bar(len(runs), progress) as bar:
-        if workers == 1:  # in this process: simplest to debug, nothing to spawn
+        if workers == 1:  # in this process: nothing to spawn, and each run can show its epochs
             for run in runs:
-                record = fn(run, out)
+                record = fn(run, out, show_progress=progress)
                 bar.update(1)
                 yield record
             return

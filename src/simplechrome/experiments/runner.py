@@ -37,10 +37,11 @@ from .spec import ExperimentSpec, RunSpec
 log = logging.getLogger(__name__)
 
 
-def execute_run(run: RunSpec, out: str) -> dict[str, Any]:
+def execute_run(run: RunSpec, out: str, *, show_progress: bool = False) -> dict[str, Any]:
     """Train and score one run; write its run directory, then its record. Returns the record.
 
     A pure function of ``run`` (seeded, fixed thread count): any executor gives the same record.
+    ``show_progress`` draws the per-epoch bar (when the run happens in this process).
     """
     import torch
 
@@ -61,7 +62,8 @@ def execute_run(run: RunSpec, out: str) -> dict[str, Any]:
         # nested subsets: the first `size` genes of one seeded permutation
         order = np.random.default_rng(run.seed).permutation(train.n_genes)
         train = train.subset(np.sort(order[: run.size]))
-    trained = fit(run.model.name, train, valid, config=run.train, model_params=run.model.params)
+    config = dataclasses.replace(run.train, progress=show_progress)
+    trained = fit(run.model.name, train, valid, config=config, model_params=run.model.params)
     root = Path(out)
     metrics = save_run(
         root / "runs" / run.run_id,
