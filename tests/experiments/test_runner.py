@@ -117,3 +117,18 @@ def test_ray_executor_gives_the_local_table(tmp_path, three_cells):
     finally:
         ray.shutdown()
     pd.testing.assert_frame_equal(comparable(remote), comparable(local))
+
+
+def test_resume_cleans_temporaries_and_redoes_runs_without_record(tmp_path, three_cells):
+    spec = load_spec(write_spec(tmp_path / "s.yaml", three_cells, models=["logreg"], seeds=[0]))
+    out = tmp_path / "out"
+    first = run_experiment(spec, out, workers=1).table
+    # what a kill can leave: a half-built run directory, and a finished one whose record is lost
+    stale = out / "runs" / ".logreg__x.abc.tmp"
+    stale.mkdir()
+    (stale / "model.pt").write_bytes(b"half")
+    victim = first["run_id"].iloc[0]
+    (out / "records" / f"{victim}.json").unlink()
+    again = run_experiment(spec, out, workers=1, resume=True)
+    assert again.ran == 1 and not stale.exists()
+    pd.testing.assert_frame_equal(comparable(again.table), comparable(first))
