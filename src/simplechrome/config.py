@@ -29,6 +29,8 @@ class TrainConfig:
     threads: int = 0  # 0: leave torch's default (one per core)
     accelerator: str = "auto"  # "cpu", "gpu" or "auto" (GPU when present)
     progress: bool = True
+    kl_weight: float = 1.0  # VAE: weight of the KL term after warm-up
+    kl_warmup_epochs: int = 5  # VAE: epochs over which the KL weight rises linearly from 0
 
     def __post_init__(self) -> None:
         if self.task not in ("classification", "regression"):

@@ -38,6 +38,7 @@ def plan(spec: ExperimentSpec) -> list[RunSpec]:
                 size=size,
                 train=dataclasses.replace(train_cfg, seed=seed),
                 cell_paths=tuple((c, paths[c]) for c in needed),
+                transductive=spec.transductive,
             )
         )
 

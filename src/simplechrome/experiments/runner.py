@@ -56,6 +56,9 @@ def execute_run(run: RunSpec, out: str, *, show_progress: bool = False) -> dict[
     train = concat([cells[c]["train"].with_marks(marks) for c in run.train_cells])
     valid = concat([cells[c]["valid"].with_marks(marks) for c in run.train_cells])
     test = cells[run.test_cell]["test"]
+    # signals without labels, for models that pretrain a VAE: the whole training split (before
+    # any subsampling of labelled genes); with `transductive`, valid and test signals too
+    unlabelled = concat([train, valid, test.with_marks(marks)]) if run.transductive else train
     if run.size is not None:
         if run.size > train.n_genes:
             raise ConfigError(f"{run.run_id}: size {run.size} > {train.n_genes} training genes")
@@ -63,7 +66,14 @@ def execute_run(run: RunSpec, out: str, *, show_progress: bool = False) -> dict[
         order = np.random.default_rng(run.seed).permutation(train.n_genes)
         train = train.subset(np.sort(order[: run.size]))
     config = dataclasses.replace(run.train, progress=show_progress)
-    trained = fit(run.model.name, train, valid, config=config, model_params=run.model.params)
+    trained = fit(
+        run.model.name,
+        train,
+        valid,
+        config=config,
+        model_params=run.model.params,
+        unlabelled=unlabelled,
+    )
     root = Path(out)
     metrics = save_run(
         root / "runs" / run.run_id,

@@ -63,6 +63,7 @@ class ExperimentSpec:
     expression: str | None = None  # cross_cell most_correlated: Roadmap RPKM matrix
     published: str | None = None  # folder of published result tables, for the report
     threads_per_run: int = 1
+    transductive: bool = False  # VAE pretraining may also see valid/test signals (never labels)
     base_dir: str = "."  # relative paths in the spec are read from the spec's folder
 
     def path_of(self, cell: str) -> str:
@@ -86,6 +87,7 @@ class RunSpec:
     size: int | None
     train: TrainConfig
     cell_paths: tuple[tuple[str, str], ...]  # (name, path) of every cell this run reads
+    transductive: bool = False
 
     @property
     def run_id(self) -> str:
@@ -94,6 +96,8 @@ class RunSpec:
         base = (
             f"{self.model.tag}__{train}__to__{self.test_cell}__{self.source}__n{size}__s{self.seed}"
         )
+        if self.transductive:
+            base += "__transductive"
         base = re.sub(r"[^A-Za-z0-9_.+-]", "-", base)
         if len(base) > 150:  # long pooled lists: keep it a valid file name, still unique
             digest = hashlib.sha1(base.encode()).hexdigest()[:10]
@@ -113,6 +117,7 @@ class RunSpec:
             "source": self.source,
             "seed": self.seed,
             "size": -1 if self.size is None else self.size,
+            "transductive": self.transductive,
         }
 
 
@@ -140,6 +145,7 @@ _KEYS = {
     "expression",
     "published",
     "threads_per_run",
+    "transductive",
 }
 
 
@@ -211,6 +217,7 @@ def parse_spec(data: Any, *, where: str = "spec", base_dir: str = ".") -> Experi
         expression=_rel(data.get("expression"), base_dir),
         published=_rel(data.get("published"), base_dir),
         threads_per_run=threads,
+        transductive=bool(data.get("transductive", False)),
         base_dir=base_dir,
     )
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import hashlib
+import json
 import logging
 import tempfile
 import time
@@ -17,12 +20,14 @@ import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
 from .. import models
+from .._io import atomic_write, home
 from ..config import TrainConfig
 from ..data.histone import HistoneData
 from ..errors import InputError
-from .task import InMemoryBatches, SupervisedTask
+from .task import InMemoryBatches
 from .trained import TrainedModel
 from .transform import InputTransform
+from .vae_task import make_task
 
 log = logging.getLogger(__name__)
 
@@ -34,21 +39,31 @@ def fit(
     *,
     config: TrainConfig | None = None,
     model_params: dict[str, Any] | None = None,
+    unlabelled: HistoneData | None = None,
 ) -> TrainedModel:
     """Train model ``model`` (a registry name) on ``train``, early-stopping on ``valid``.
 
     Neural models: Adam, early stopping on validation AUROC (Pearson for regression), the best
     epoch's weights restored. Classical models: fitted on ``train`` once. Both see the same input
     transform (log1p + per-mark standardisation, fitted on ``train`` only).
+
+    Models on a VAE latent (``pretrain = "vae"``) first fit a VAE, without labels, on the
+    signals of ``unlabelled`` (default: ``train``), early-stopped on ``valid``'s signals; its
+    encoder then initialises theirs. Only ``train``'s labels are ever read for fitting.
     """
     config = config or TrainConfig()
     params = dict(model_params or {})
-    _check_pair(train, valid, config)
-    valid = valid.with_marks(train.marks)
     entry = models.get(model)
+    kind = getattr(entry.cls, "task_kind", "supervised")
+    _check_pair(train, valid, config, labels=kind != "vae")
+    valid = valid.with_marks(train.marks)
     regression = config.task == "regression"
+    pretrain = getattr(entry.cls, "pretrain", None)
+    signals = (
+        train if unlabelled is None or pretrain is None else unlabelled.with_marks(train.marks)
+    )
     transform = InputTransform(log1p=config.log1p, standardize=config.standardize)
-    transform.fit(train.x, train.y, regression=regression)
+    transform.fit(signals.x, train.y, regression=regression)
     # seeded before the module is built: its initial weights are part of the run
     L.seed_everything(config.seed, workers=False, verbose=False)
     module = models.create(
@@ -69,6 +84,10 @@ def fit(
         hparams=models.hyper_parameters(module),
     )
     start = time.perf_counter()
+    if pretrain == "vae":
+        vae = pretrained_vae(signals, valid, config, params.get("vae") or {})
+        module.load_encoder(vae.module)
+        trained.pretrained_history = vae.history
     if entry.kind == "sklearn":
         module.fit(transform(train.x), train.y)
         trained.history = pd.DataFrame([{"epoch": 0, **_prefixed(trained.evaluate(valid))}])
@@ -78,17 +97,62 @@ def fit(
     return trained
 
 
+def pretrained_vae(
+    signals: HistoneData, valid: HistoneData, config: TrainConfig, vae_params: dict[str, Any]
+) -> TrainedModel:
+    """``fit("vae", ...)`` memoised on disk: a study fits many heads on one unlabelled set.
+
+    The key holds everything the fit depends on (the signals, the validation signals, the VAE
+    parameters, the training settings including seed and threads), so a cached VAE is the one a
+    new fit would produce.
+    """
+    h = hashlib.sha256()
+    for arr in (signals.x, valid.x):
+        h.update(np.ascontiguousarray(arr).data)
+    settings = dataclasses.asdict(
+        dataclasses.replace(config, progress=False, task="classification")
+    )
+    h.update(
+        json.dumps(
+            [
+                sorted(vae_params.items()),
+                settings,
+                list(signals.marks),
+                torch.get_num_threads() if config.threads == 0 else config.threads,
+            ],
+            sort_keys=True,
+            default=str,
+        ).encode()
+    )
+    path = home() / "cache" / f"vae-{h.hexdigest()[:32]}.pt"
+    if path.exists():
+        try:
+            cached = TrainedModel.load(path)
+            history = path.with_suffix(".history.csv")
+            cached.history = pd.read_csv(history) if history.exists() else pd.DataFrame()
+            return cached
+        except Exception as exc:  # a damaged entry is refitted, never trusted
+            log.warning("ignoring cached VAE %s (%s)", path, exc)
+    vae = fit("vae", signals, valid, config=config, model_params=vae_params)
+    vae.save(path)
+    with atomic_write(path.with_suffix(".history.csv")) as fh:
+        vae.history.to_csv(fh, index=False)
+    return vae
+
+
 def _prefixed(metrics: dict[str, Any]) -> dict[str, Any]:
     return {f"val_{k}": v for k, v in metrics.items() if k != "n_genes"}
 
 
-def _check_pair(train: HistoneData, valid: HistoneData, config: TrainConfig) -> None:
+def _check_pair(
+    train: HistoneData, valid: HistoneData, config: TrainConfig, *, labels: bool = True
+) -> None:
     for name, data in (("train", train), ("valid", valid)):
-        if data.y is None:
+        if labels and data.y is None:
             raise InputError(f"the {name} split of {data.cell} has no labels")
         if data.n_genes == 0:
             raise InputError(f"the {name} split of {data.cell} has no genes")
-        if data.task != config.task:
+        if labels and data.task != config.task:
             raise InputError(
                 f"the {name} split of {data.cell} holds {data.task} labels, "
                 f"but training asks for {config.task}"
@@ -98,7 +162,7 @@ def _check_pair(train: HistoneData, valid: HistoneData, config: TrainConfig) -> 
             f"train has marks {list(train.marks)} x {train.n_bins} bins, valid has "
             f"{list(valid.marks)} x {valid.n_bins} bins"
         )
-    if config.task == "classification" and len(np.unique(train.y)) < 2:
+    if labels and config.task == "classification" and len(np.unique(train.y)) < 2:
         raise InputError(f"the train split of {train.cell} holds one class only")
 
 
@@ -111,7 +175,10 @@ def _fit_torch(
     y_dtype = torch.long if config.task == "classification" else torch.float32
 
     def tensors(data: HistoneData) -> tuple[torch.Tensor, torch.Tensor]:
-        y = data.y if config.task == "classification" else t.scale_y(data.y)
+        if data.y is None or getattr(trained.module, "task_kind", "") == "vae":
+            y = np.zeros(data.n_genes, dtype=np.int64)  # a VAE reads no labels
+        else:
+            y = data.y if config.task == "classification" else t.scale_y(data.y)
         # copies: cached splits are read-only arrays, and training must never write into them
         return torch.from_numpy(np.array(t(data.x))), torch.tensor(y, dtype=y_dtype)
 
@@ -120,7 +187,7 @@ def _fit_torch(
     )
     valid_batches = InMemoryBatches(*tensors(valid), 4096, shuffle=False)
     lr = config.lr if config.lr is not None else getattr(trained.module, "default_lr", 1e-3)
-    task = SupervisedTask(trained.module, task=config.task, lr=lr, weight_decay=config.weight_decay)
+    task = make_task(trained.module, config, lr)
     with tempfile.TemporaryDirectory(prefix="simplechrome-ckpt-") as ckpt_dir:
         best = ModelCheckpoint(
             dirpath=ckpt_dir, monitor="val_score", mode="max", save_top_k=1, save_weights_only=True
@@ -155,7 +222,7 @@ def _fit_torch(
 
 
 def _best_epoch(history: pd.DataFrame, task: str) -> int:
-    col = "val_auroc" if task == "classification" else "val_pearson"
+    col = next(c for c in ("val_elbo", "val_auroc", "val_pearson") if c in history)
     return int(history.loc[history[col].astype(float).idxmax(), "epoch"])
 
 

@@ -34,7 +34,7 @@ def save_run(
     predictions = []
     for name, split in splits.items():
         predictions.append(trained.predict(split, split=name))
-        if split.y is not None:
+        if split.y is not None or trained.is_vae:
             metrics[name] = trained.evaluate(split)
     if out.exists() and not overwrite and (not out.is_dir() or any(out.iterdir())):
         raise RunError(f"{out}: already exists and is not empty (choose another --out)")
@@ -46,6 +46,8 @@ def save_run(
         trained.save(tmp / "model.pt")
         (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
         trained.history.to_csv(tmp / "history.csv", index=False)
+        if trained.pretrained_history is not None:
+            trained.pretrained_history.to_csv(tmp / "pretrain_history.csv", index=False)
         pd.concat(predictions).to_csv(tmp / "predictions.tsv", sep="\t", index=False)
         (tmp / "VERSION").write_text(__version__ + "\n")
     return metrics

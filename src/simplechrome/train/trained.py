@@ -38,6 +38,11 @@ class TrainedModel:
     task: str
     hparams: dict[str, Any]
     history: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    pretrained_history: pd.DataFrame | None = None  # the VAE fitted first, for latent models
+
+    @property
+    def is_vae(self) -> bool:
+        return getattr(self.module, "task_kind", "") == "vae"
 
     @property
     def kind(self) -> str:
@@ -57,7 +62,36 @@ class TrainedModel:
             )
         return data.with_marks(self.marks)
 
+    def _outputs(self, data: HistoneData, fn) -> np.ndarray:
+        """``fn(module, batch)`` over the transformed data in batches of 512, no gradients."""
+        x = self.transform(self.check(data).x)
+        self.module.eval()
+        out = []
+        with torch.inference_mode():
+            for lo in range(0, len(x), 512):
+                out.append(fn(self.module, torch.from_numpy(x[lo : lo + 512])).float().numpy())
+        return np.concatenate(out) if out else np.zeros((0,))
+
+    def embed(self, data: HistoneData) -> np.ndarray:
+        """Latent means ``(genes, latent)`` of a VAE or a latent model (deterministic)."""
+        encoder = getattr(self.module, "encoder", None)
+        if encoder is None:
+            raise ModelMismatchError(f"model {self.name} has no latent space to embed into")
+        return self._outputs(data, lambda m, xb: m.encoder(xb)[0])
+
+    def reconstruct(self, data: HistoneData) -> tuple[np.ndarray, np.ndarray]:
+        """A VAE's transformed input and its reconstruction from the latent mean.
+
+        Both are ``(genes, marks, bins)``.
+        """
+        if not self.is_vae:
+            raise ModelMismatchError(f"model {self.name} is not a VAE")
+        recon = self._outputs(data, lambda m, xb: m(xb).recon)
+        return self.transform(self.check(data).x), recon
+
     def predict_scores(self, data: HistoneData) -> np.ndarray:
+        if self.is_vae:
+            raise ModelMismatchError("a VAE predicts no expression: use embed() or a latent model")
         x = self.transform(self.check(data).x)
         if self.kind == "sklearn":
             score = self.module.decision(x)
@@ -67,19 +101,32 @@ class TrainedModel:
 
     def predict(self, data: HistoneData, split: str | None = None) -> pd.DataFrame:
         """One row per gene: ``gene_id``, ``label`` (if any), ``score`` [, ``split``]."""
-        score = self.predict_scores(data)
         frame = pd.DataFrame(
             {
                 "gene_id": data.gene_ids,
                 "label": data.y if data.y is not None else np.full(data.n_genes, np.nan),
-                "score": score,
             }
         )
+        if self.is_vae:  # a VAE's "prediction" is where each gene sits in the latent space
+            z = self.embed(data)
+            for i in range(z.shape[1]):
+                frame[f"z{i}"] = z[:, i]
+        else:
+            frame["score"] = self.predict_scores(data)
         if split is not None:
             frame["split"] = split
         return frame
 
     def evaluate(self, data: HistoneData) -> dict[str, Any]:
+        if self.is_vae:
+            x, recon = self.reconstruct(data)
+            mean = x.mean(axis=(0, 2), keepdims=True)
+            sse = float(((recon - x) ** 2).sum())
+            return {
+                "recon_mse": sse / x.size,
+                "recon_r2": 1.0 - sse / float(((x - mean) ** 2).sum()),
+                "n_genes": int(data.n_genes),
+            }
         if data.y is None:
             raise ModelMismatchError(f"{data.cell}: the data has no labels to evaluate against")
         return compute(self.task, data.y, self.predict_scores(data))
