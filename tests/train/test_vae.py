@@ -60,7 +60,7 @@ def test_vae_fits_without_labels_and_embeds_deterministically(tmp_path, syntheti
 def test_latent_models_use_the_pretrained_encoder(synthetic, name):
     s = synthetic.splits
     trained = fit(name, s["train"], s["valid"], config=FAST, unlabelled=s["train"])
-    assert trained.pretrained_history is not None and len(trained.pretrained_history) > 0
+    assert trained.pretrained is not None and len(trained.pretrained.history) > 0
     frozen = all(not p.requires_grad for p in trained.module.encoder.parameters())
     assert frozen == (name != "vae_finetune")
     assert trained.evaluate(s["test"])["auroc"] > 0.8

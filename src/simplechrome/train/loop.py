@@ -87,7 +87,7 @@ def fit(
     if pretrain == "vae":
         vae = pretrained_vae(signals, valid, config, params.get("vae") or {})
         module.load_encoder(vae.module)
-        trained.pretrained_history = vae.history
+        trained.pretrained = vae
     if entry.kind == "sklearn":
         module.fit(transform(train.x), train.y)
         trained.history = pd.DataFrame([{"epoch": 0, **_prefixed(trained.evaluate(valid))}])

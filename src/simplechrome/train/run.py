@@ -46,8 +46,9 @@ def save_run(
         trained.save(tmp / "model.pt")
         (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
         trained.history.to_csv(tmp / "history.csv", index=False)
-        if trained.pretrained_history is not None:
-            trained.pretrained_history.to_csv(tmp / "pretrain_history.csv", index=False)
+        if trained.pretrained is not None:  # the VAE behind a latent model, for its plots
+            trained.pretrained.save(tmp / "vae.pt")
+            trained.pretrained.history.to_csv(tmp / "vae_history.csv", index=False)
         pd.concat(predictions).to_csv(tmp / "predictions.tsv", sep="\t", index=False)
         (tmp / "VERSION").write_text(__version__ + "\n")
     return metrics

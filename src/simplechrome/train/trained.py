@@ -38,7 +38,7 @@ class TrainedModel:
     task: str
     hparams: dict[str, Any]
     history: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
-    pretrained_history: pd.DataFrame | None = None  # the VAE fitted first, for latent models
+    pretrained: TrainedModel | None = None  # latent models: the VAE fitted first
 
     @property
     def is_vae(self) -> bool:
