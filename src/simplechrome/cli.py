@@ -208,6 +208,31 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_embed(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ._io import atomic_write
+    from .train import load_run
+
+    model, config = load_run(args.run)
+    splits = _load(config.get("data") or {}, str(args.data))
+    latents = {name: model.embed(data) for name, data in splits.items()}
+    with atomic_write(args.output, "wb") as fh:
+        np.savez(
+            fh,
+            gene_ids=np.concatenate([d.gene_ids for d in splits.values()]),
+            split=np.concatenate([[n] * d.n_genes for n, d in splits.items()]),
+            latent=np.concatenate(list(latents.values())),
+            label=np.concatenate(
+                [d.y if d.y is not None else np.full(d.n_genes, -1) for d in splits.values()]
+            ),
+        )
+    n = sum(len(z) for z in latents.values())
+    dim = next(iter(latents.values())).shape[1]
+    print(f"latent means of {n} genes ({dim} dimensions) written to {args.output}")
+    return 0
+
+
 def cmd_experiment(args: argparse.Namespace) -> int:
     from .experiments import load_spec, plan, run_experiment
 
@@ -259,7 +284,9 @@ def cmd_experiment(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from .experiments.report import build_report
 
-    path = build_report(args.results, args.output, published=args.published)
+    path = build_report(
+        args.results, args.output, published=args.published, expression=args.expression
+    )
     print(f"report written to {path}")
     return 0
 
@@ -331,6 +358,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", type=Path, required=True)
     s.set_defaults(func=cmd_predict)
 
+    s = sub.add_parser("embed", help="VAE latent means of a cell's genes (deterministic)")
+    s.add_argument("run", type=Path, help="a run of vae or of a latent model")
+    s.add_argument("--data", required=True, help="cell folder")
+    s.add_argument("-o", "--output", type=Path, required=True, help="latent.npz")
+    s.set_defaults(func=cmd_embed)
+
     s = sub.add_parser("experiment", help="run a grid, cross-cell or learning-curve spec")
     s.add_argument("spec", type=Path, help="experiment YAML (see configs/)")
     s.add_argument("-o", "--output", type=Path, help="results folder (default results/<name>)")
@@ -344,6 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("results", type=Path)
     s.add_argument("-o", "--output", type=Path, required=True)
     s.add_argument("--published", type=Path, help="folder of published per-cell tables")
+    s.add_argument("--expression", type=Path, help="RPKM matrix: colour latents by expression")
     s.set_defaults(func=cmd_report)
     return p
 

@@ -111,6 +111,10 @@ def load_cell(
         splits = split_random(concat(list(splits.values())), seed=seed)
     elif split != "files":
         raise InputError(f"unknown split {split!r}: use files, chromosome or random")
+    # neighbours of any gene are drawn from the whole cell (signals; their labels are never read)
+    whole = concat(list(splits.values()))
+    for s in splits.values():
+        s.pool = whole
     return splits
 
 

@@ -30,6 +30,7 @@ class HistoneData:
         bin_size: base pairs per bin.
         tss: optional TSS table (gene_id, chrom, tss, strand) for genomic neighbours.
         expression: optional expression matrix (genes x cells) for co-expression neighbours.
+        pool: optional whole-cell ``HistoneData`` that neighbours are drawn from (signals only).
     """
 
     x: np.ndarray
@@ -41,6 +42,7 @@ class HistoneData:
     task: Literal["classification", "regression"] = "classification"
     tss: pd.DataFrame | None = None
     expression: pd.DataFrame | None = None
+    pool: HistoneData | None = None  # the whole cell's genes: where neighbours are drawn from
 
     def __post_init__(self) -> None:
         self.x = np.asarray(self.x, dtype=np.float32)

@@ -17,8 +17,10 @@ from ..report import (
     figure_png,
     plot_heatmap,
     plot_interval_bars,
+    plot_latent,
     plot_learning_curves,
     plot_params_vs_score,
+    plot_reconstruction,
     plot_roc,
     write_page,
 )
@@ -31,13 +33,22 @@ REFERENCE = "deepchrome"
 
 
 def build_report(
-    results: str | Path, out: str | Path, *, published: str | Path | None = None
+    results: str | Path,
+    out: str | Path,
+    *,
+    published: str | Path | None = None,
+    expression: str | Path | None = None,
 ) -> Path:
-    """Write the HTML report of a results folder (``published``: folder of published tables)."""
+    """Write the HTML report of a results folder.
+
+    ``published``: folder of published per-cell tables; ``expression``: Roadmap RPKM matrix, to
+    colour the latent space by expression (both default to the spec's).
+    """
     results = Path(results)
     table = read_table(results)
     spec = _spec(results)
     published = published or spec.get("published")
+    expression = expression or spec.get("expression")
     metric = "test_auroc" if "test_auroc" in table else "test_pearson"
     name = spec.get("name") or results.name
     intro = (
@@ -56,6 +67,7 @@ def build_report(
             _cross_cell(table, metric),
             _learning(table, metric),
             _params(table, metric),
+            _vae(table, results, expression),
         )
         if s is not None
     ]
@@ -287,3 +299,75 @@ def _params(table: pd.DataFrame, metric: str) -> Section | None:
         ax.set_title(str(cell))
         images.append((f"parameters vs score {cell}", figure_png(ax)))
     return Section("Parameters against test score", images=images)
+
+
+def _vae(table: pd.DataFrame, results: Path, expression) -> Section | None:
+    """Reconstructions and the latent space of the first VAE found among the runs."""
+    if not results.is_dir():
+        return None
+    runs = table.sort_values(["seed", "size"], ascending=[True, True])
+    found = [r for r in runs.itertuples() if (results / "runs" / r.run_id / "vae.pt").exists()]
+    if not found:
+        return None
+    from sklearn.decomposition import PCA
+
+    from ..data import load_cell, read_expression
+    from ..train import TrainedModel
+
+    run = found[0]
+    folder = results / "runs" / run.run_id
+    vae = TrainedModel.load(folder / "vae.pt")
+    config = yaml.safe_load((folder / "config.yaml").read_text())
+    test = load_cell(config["data"]["cells"][run.test_cell])["test"]
+    x, recon = vae.reconstruct(test)
+    metrics = vae.evaluate(test)
+    # examples: the strongest-signal gene of each class and a gene of median strength
+    strength = x.reshape(len(x), -1).std(axis=1)
+    picks = []
+    if test.y is not None:
+        for label in (1, 0):
+            idx = np.flatnonzero(test.y == label)
+            if idx.size:
+                picks.append(int(idx[np.argmax(strength[idx])]))
+    picks.append(int(np.argsort(strength)[len(strength) // 2]))
+    images = []
+    for i in dict.fromkeys(picks):
+        label = "" if test.y is None else f", label {test.y[i]}"
+        ax = plot_reconstruction(x[i], recon[i], vae.marks, title=f"{test.gene_ids[i]}{label}")
+        images.append((f"reconstruction {test.gene_ids[i]}", figure_png(ax)))
+    xy = PCA(n_components=2, random_state=0).fit_transform(vae.embed(test))
+    coords = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]})
+    if test.y is not None:
+        coords["label"] = test.y
+        ax = plot_latent(coords, color="label", title="latent means (PCA), by label")
+        images.append(("latent space by label", figure_png(ax)))
+    eid = eid_of(run.test_cell)
+    if expression is not None and Path(expression).exists() and eid is not None:
+        expr = read_expression(expression)
+        if eid in expr.columns:
+            coords["log2 RPKM+1"] = np.log2(expr[eid].reindex(test.gene_ids).to_numpy() + 1)
+            ax = plot_latent(
+                coords.dropna(), color="log2 RPKM+1", title="latent means (PCA), by expression"
+            )
+            images.append(("latent space by expression", figure_png(ax)))
+    history = pd.read_csv(folder / "vae_history.csv")
+    summary = pd.DataFrame(
+        [
+            {
+                "run": run.run_id,
+                "test genes": metrics["n_genes"],
+                "reconstruction R2 (test)": f"{metrics['recon_r2']:.3f}",
+                "reconstruction MSE (test)": f"{metrics['recon_mse']:.3f}",
+                "epochs": len(history),
+                "best validation ELBO per gene": f"{history['val_elbo'].max():.1f}",
+            }
+        ]
+    )
+    return Section(
+        "SimpleChrome VAE: reconstructions and latent space",
+        "Input (grey) and reconstruction from the latent mean (colour) on the transformed scale "
+        "(log1p, per-mark standardised), for test genes the VAE never saw; below, the latent "
+        "means projected on their first two principal components.",
+        tables=[("The VAE behind the first seed's runs", summary)],
+        images=images,
+    )

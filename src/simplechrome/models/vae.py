@@ -228,3 +228,73 @@ class VAEFinetune(VAEMLP):
     """End to end: the VAE's encoder as initialisation, fine-tuned with an MLP head."""
 
     freeze_encoder = False
+
+
+@register("vae_neighbors")
+class VAENeighbors(_LatentModel):
+    """The target gene's VAE latent with its neighbours' latents through attention.
+
+    Input ``(batch, latent, 1 + k)``: slot 0 is the gene itself, slots 1..k its neighbour genes
+    (by genome, co-expression or at random; gathered by index from the cell's encoded genes by
+    the training path, see ``TrainedModel.inputs``). The target's latent queries the
+    neighbours'; their attention-weighted values join the target's latent in an MLP head.
+    ``k = 0`` (or ``by: none``) is the same model without neighbours.
+    """
+
+    inputs = "neighbor_latents"
+
+    def __init__(
+        self,
+        *,
+        n_marks: int = 5,
+        n_bins: int = 100,
+        n_outputs: int = 2,
+        k: int = 10,
+        by: Literal["genome", "coexpression", "random", "none"] = "genome",
+        attention_dim: int = 16,
+        hidden: int = 32,
+        dropout: float = 0.2,
+        neighbor_seed: int = 0,
+        vae: dict | None = None,
+    ) -> None:
+        super().__init__()
+        if by not in ("genome", "coexpression", "random", "none"):
+            raise ValueError(f"by must be genome, coexpression, random or none, not {by!r}")
+        k = 0 if by == "none" else k
+        if k < 0:
+            raise ValueError(f"k must be >= 0, not {k}")
+        self._build_encoder(n_marks, n_bins, vae)
+        self.hparams_ = dict(
+            k=k,
+            by=by,
+            attention_dim=attention_dim,
+            hidden=hidden,
+            dropout=dropout,
+            neighbor_seed=neighbor_seed,
+            vae=self.vae_params,
+        )
+        self.k, self.by, self.neighbor_seed = k, by, neighbor_seed
+        d = self.vae_params["latent"]
+        self.query = nn.Linear(d, attention_dim)
+        self.key = nn.Linear(d, attention_dim)
+        self.value = nn.Linear(d, attention_dim)
+        self.head = nn.Sequential(
+            nn.Linear(d + attention_dim, hidden),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, n_outputs),
+        )
+
+    def forward(self, slots: torch.Tensor) -> LatentOutput:
+        """``slots``: ``(batch, latent, 1 + k)`` -> logits, neighbour attention ``(batch, k)``."""
+        z = slots[:, :, 0]  # (batch, latent)
+        nb = slots[:, :, 1:].transpose(1, 2)  # (batch, k, latent)
+        if nb.shape[1] == 0:
+            context = z.new_zeros(z.shape[0], self.value.out_features)
+            attention = z.new_zeros(z.shape[0], 0)
+        else:
+            q = self.query(z).unsqueeze(2)  # (batch, attention_dim, 1)
+            scores = (self.key(nb) @ q).squeeze(2) / self.key.out_features**0.5  # (batch, k)
+            attention = torch.softmax(scores, dim=1)
+            context = (attention.unsqueeze(2) * self.value(nb)).sum(1)  # (batch, attention_dim)
+        return LatentOutput(self.head(torch.cat([z, context], dim=1)), attention)

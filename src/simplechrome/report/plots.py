@@ -8,6 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 
@@ -163,4 +164,59 @@ def plot_params_vs_score(
     ax.set_xscale("log")
     ax.set(xlabel="parameters", ylabel="test AUROC")
     ax.legend(fontsize="small")
+    return ax
+
+
+def plot_reconstruction(
+    signal: np.ndarray,
+    recon: np.ndarray,
+    marks: list[str] | tuple[str, ...],
+    ax: Axes | None = None,
+    *,
+    title: str = "",
+) -> Axes:
+    """One gene's ``(marks, bins)`` input (grey) and reconstruction (colour), marks stacked."""
+    ax = ax or plt.subplots(figsize=(6, 1.1 * len(marks) + 1))[1]
+    spread = max(float(np.ptp(signal)), 1e-6)
+    for i, mark in enumerate(marks):
+        offset = -i * spread
+        ax.plot(signal[i] + offset, color="grey", lw=1, label="input" if i == 0 else None)
+        ax.plot(
+            recon[i] + offset,
+            color=f"C{i % 10}",
+            lw=1.8,
+            label="reconstruction" if i == 0 else None,
+        )
+        ax.text(
+            -2,
+            offset + float(np.median(signal[i])),
+            mark,
+            ha="right",
+            va="center",
+            fontsize="small",
+        )
+    ax.set_yticks([])
+    ax.set_xlabel("bin (TSS in the middle)")
+    ax.set_title(title, fontsize="medium")
+    ax.legend(fontsize="small", loc="upper right")
+    return ax
+
+
+def plot_latent(
+    coords: pd.DataFrame, ax: Axes | None = None, *, color: str = "label", title: str = ""
+) -> Axes:
+    """A 2-D projection (columns ``x``, ``y``) coloured by ``color`` (categorical if few values)."""
+    ax = ax or plt.subplots(figsize=(5, 4.5))[1]
+    values = coords[color]
+    if values.nunique() <= 10:
+        for i, (v, part) in enumerate(coords.groupby(color)):
+            ax.scatter(
+                part["x"], part["y"], s=4, alpha=0.5, color=f"C{i % 10}", label=f"{color} {v}"
+            )
+        ax.legend(fontsize="small", markerscale=3)
+    else:
+        sc = ax.scatter(coords["x"], coords["y"], c=values, s=4, alpha=0.6, cmap="viridis")
+        ax.figure.colorbar(sc, ax=ax, label=color)
+    ax.set(xlabel="component 1", ylabel="component 2")
+    ax.set_title(title, fontsize="medium")
     return ax

@@ -180,12 +180,14 @@ def _fit_torch(
         else:
             y = data.y if config.task == "classification" else t.scale_y(data.y)
         # copies: cached splits are read-only arrays, and training must never write into them
-        return torch.from_numpy(np.array(t(data.x))), torch.tensor(y, dtype=y_dtype)
+        return torch.from_numpy(np.array(trained.inputs(data))), torch.tensor(y, dtype=y_dtype)
 
+    train_tensors, valid_tensors = tensors(train), tensors(valid)
+    trained.module.train()  # building inputs (embedding neighbours) puts it in eval mode
     train_batches = InMemoryBatches(
-        *tensors(train), config.batch_size, shuffle=True, seed=config.seed
+        *train_tensors, config.batch_size, shuffle=True, seed=config.seed
     )
-    valid_batches = InMemoryBatches(*tensors(valid), 4096, shuffle=False)
+    valid_batches = InMemoryBatches(*valid_tensors, 4096, shuffle=False)
     lr = config.lr if config.lr is not None else getattr(trained.module, "default_lr", 1e-3)
     task = make_task(trained.module, config, lr)
     with tempfile.TemporaryDirectory(prefix="simplechrome-ckpt-") as ckpt_dir:
@@ -211,6 +213,10 @@ def _fit_torch(
                 default_root_dir=ckpt_dir,
             )
             trainer.fit(task, train_dataloaders=train_batches, val_dataloaders=valid_batches)
+        if trainer.interrupted:
+            # Lightning turns Ctrl-C into a graceful return; a half-trained model must never be
+            # saved as a finished run (an experiment's --resume would then skip it)
+            raise KeyboardInterrupt
         if best.best_model_path:
             state = torch.load(best.best_model_path, map_location="cpu", weights_only=True)
             task.load_state_dict(state["state_dict"])

@@ -89,10 +89,40 @@ class TrainedModel:
         recon = self._outputs(data, lambda m, xb: m(xb).recon)
         return self.transform(self.check(data).x), recon
 
+    def inputs(self, data: HistoneData) -> np.ndarray:
+        """What the module reads for ``data``: the transformed signals, or for a neighbour model
+        ``(genes, latent, 1 + k)`` latent means of each gene and of its k neighbours."""
+        if getattr(self.module, "inputs", "signals") != "neighbor_latents":
+            return self.transform(self.check(data).x)
+        from ..data.neighbors import neighbor_indices
+
+        m = self.module
+        z = self.embed(data)  # (genes, latent)
+        if m.k == 0:
+            return z[:, :, None]
+        pool = data.pool if data.pool is not None else data
+        idx = neighbor_indices(data, m.k, by=m.by, pool=pool, seed=m.neighbor_seed)  # (genes, k)
+        z_pool = self.embed(pool)
+        # (genes, latent, 1) + (genes, k, latent) -> (genes, latent, 1 + k)
+        slots = np.concatenate([z[:, :, None], z_pool[idx].transpose(0, 2, 1)], axis=2)
+        return np.ascontiguousarray(slots, dtype=np.float32)
+
+    def neighbor_attention(self, data: HistoneData) -> np.ndarray:
+        """A neighbour model's attention ``(genes, k)`` over each gene's neighbours."""
+        x = self.inputs(data)
+        self.module.eval()
+        with torch.inference_mode():
+            return torch.cat(
+                [
+                    self.module(torch.from_numpy(x[lo : lo + 512])).attention
+                    for lo in range(0, len(x), 512)
+                ]
+            ).numpy()
+
     def predict_scores(self, data: HistoneData) -> np.ndarray:
         if self.is_vae:
             raise ModelMismatchError("a VAE predicts no expression: use embed() or a latent model")
-        x = self.transform(self.check(data).x)
+        x = self.inputs(data)
         if self.kind == "sklearn":
             score = self.module.decision(x)
             return np.asarray(score, dtype=np.float64)
