@@ -39,6 +39,8 @@ def plan(spec: ExperimentSpec) -> list[RunSpec]:
                 train=dataclasses.replace(train_cfg, seed=seed),
                 cell_paths=tuple((c, paths[c]) for c in needed),
                 transductive=spec.transductive,
+                gtf=spec.gtf,
+                expression=spec.expression,
             )
         )
 

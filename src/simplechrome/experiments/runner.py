@@ -51,7 +51,10 @@ def execute_run(run: RunSpec, out: str, *, show_progress: bool = False) -> dict[
 
     torch.set_num_threads(run.train.threads or 1)
     start = time.perf_counter()
-    cells = {name: load_cell(path) for name, path in run.cell_paths}
+    cells = {
+        name: load_cell(path, gtf=run.gtf, expression=run.expression)
+        for name, path in run.cell_paths
+    }
     marks = cells[run.test_cell]["test"].marks
     train = concat([cells[c]["train"].with_marks(marks) for c in run.train_cells])
     valid = concat([cells[c]["valid"].with_marks(marks) for c in run.train_cells])

@@ -60,7 +60,8 @@ class ExperimentSpec:
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
     targets: tuple[str, ...] = ()  # cross_cell: default every cell
     sources: tuple[Source, ...] = ()
-    expression: str | None = None  # cross_cell most_correlated: Roadmap RPKM matrix
+    expression: str | None = None  # Roadmap RPKM matrix: most_correlated, co-expression neighbours
+    gtf: str | None = None  # GENCODE GTF: genomic neighbours
     published: str | None = None  # folder of published result tables, for the report
     threads_per_run: int = 1
     transductive: bool = False  # VAE pretraining may also see valid/test signals (never labels)
@@ -88,6 +89,8 @@ class RunSpec:
     train: TrainConfig
     cell_paths: tuple[tuple[str, str], ...]  # (name, path) of every cell this run reads
     transductive: bool = False
+    gtf: str | None = None
+    expression: str | None = None
 
     @property
     def run_id(self) -> str:
@@ -146,6 +149,7 @@ _KEYS = {
     "published",
     "threads_per_run",
     "transductive",
+    "gtf",
 }
 
 
@@ -215,6 +219,7 @@ def parse_spec(data: Any, *, where: str = "spec", base_dir: str = ".") -> Experi
         targets=targets,
         sources=sources,
         expression=_rel(data.get("expression"), base_dir),
+        gtf=_rel(data.get("gtf"), base_dir),
         published=_rel(data.get("published"), base_dir),
         threads_per_run=threads,
         transductive=bool(data.get("transductive", False)),

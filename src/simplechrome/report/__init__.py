@@ -6,6 +6,7 @@ from __future__ import annotations
 from .html import Section, render, write_page
 from .plots import (
     figure_png,
+    plot_attention_by_rank,
     plot_heatmap,
     plot_history,
     plot_interval_bars,
@@ -20,6 +21,7 @@ from .plots import (
 __all__ = [
     "Section",
     "figure_png",
+    "plot_attention_by_rank",
     "plot_heatmap",
     "plot_history",
     "plot_interval_bars",

@@ -220,3 +220,20 @@ def plot_latent(
     ax.set(xlabel="component 1", ylabel="component 2")
     ax.set_title(title, fontsize="medium")
     return ax
+
+
+def plot_attention_by_rank(
+    table: pd.DataFrame, ax: Axes | None = None, *, by: str = "model"
+) -> Axes:
+    """Mean neighbour attention (``attention``) against neighbour ``rank``, one line per ``by``.
+
+    Rank 1 is the nearest TSS (genome) or the most correlated gene (co-expression); a flat line
+    at 1/k means the model weighs its neighbours evenly.
+    """
+    ax = ax or plt.subplots(figsize=(5.5, 4))[1]
+    for i, (name, part) in enumerate(table.groupby(by, sort=False)):
+        part = part.sort_values("rank")
+        ax.plot(part["rank"], part["attention"], marker=".", label=str(name), color=f"C{i % 10}")
+    ax.set(xlabel="neighbour rank (1 = nearest / most co-expressed)", ylabel="mean attention")
+    ax.legend(fontsize="small")
+    return ax
