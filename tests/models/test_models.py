@@ -10,7 +10,9 @@ from simplechrome.errors import ConfigError
 TORCH_MODELS = [
     n
     for n in models.names()
-    if models.get(n).kind == "torch" and getattr(models.get(n).cls, "task_kind", "") != "vae"
+    if models.get(n).kind == "torch"
+    and getattr(models.get(n).cls, "task_kind", "") != "vae"
+    and getattr(models.get(n).cls, "inputs", "signals") == "signals"  # not latent-slot models
 ]
 
 
