@@ -35,7 +35,7 @@ def test_vae_overfits_one_batch():
         loss = ((out.recon - x) ** 2).mean()
         loss.backward()
         opt.step()
-        first = first if first is not None else float(loss)
+        first = first if first is not None else float(loss.detach())
     m.eval()
     assert float(((m(x).recon - x) ** 2).mean()) < 0.3 * first
 
