@@ -7,9 +7,10 @@ from .registry import ModelEntry, create, get, hyper_parameters, names, register
 
 
 def n_parameters(model: object) -> int:
-    """Trainable parameters of a torch model, or coefficients of a classical one."""
+    """Parameters of a torch model (frozen ones included: they are part of the model), or
+    coefficients of a classical one."""
     if hasattr(model, "parameters"):
-        return sum(p.numel() for p in model.parameters() if p.requires_grad)  # type: ignore[attr-defined]
+        return sum(p.numel() for p in model.parameters())  # type: ignore[attr-defined]
     return int(model.n_parameters())  # type: ignore[attr-defined]
 
 
