@@ -193,6 +193,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from .train import load_run
 
     model, config = load_run(args.run)
+    if model.is_vae:
+        from .errors import ModelMismatchError
+
+        raise ModelMismatchError(f"{args.run} is a VAE: it predicts no expression (use embed)")
     source = Path(args.input)
     if source.is_file():
         frames = [model.predict(read_deepchrome_csv(source))]

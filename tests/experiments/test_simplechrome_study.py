@@ -145,3 +145,13 @@ def test_runs_read_only_the_labels_of_their_labelled_genes(tmp_path):
     a = pd.read_csv(tmp_path / "a" / "runs" / run.run_id / "predictions.tsv", sep="\t")
     b = pd.read_csv(tmp_path / "b" / "runs" / run.run_id / "predictions.tsv", sep="\t")
     np.testing.assert_array_equal(a["score"].to_numpy(), b["score"].to_numpy())
+
+
+def test_vae_run_through_the_cli(tmp_path, cell_dir, capsys):
+    run = tmp_path / "vae"
+    args = ["-q", "train", "--data", str(cell_dir), "--model", "vae", "--set", "train.max_epochs=2"]
+    assert main([*args, "--out", str(run)]) == 0
+    assert "recon_r2" in capsys.readouterr().out
+    code = main(["predict", str(run), str(cell_dir), "-o", str(tmp_path / "p.tsv")])
+    err = capsys.readouterr().err
+    assert code == 2 and "is a VAE" in err and len(err.strip().splitlines()) == 1
