@@ -117,9 +117,12 @@ class SupervisedTask(L.LightningModule):
         metrics = compute(self.task, y, scores)
         monitor = score_for_monitor(metrics, self.task)
         self.log("val_score", monitor, prog_bar=True)
-        if self.trainer.sanity_checking:
-            return
-        row = {"epoch": self.current_epoch}
+        if not self.trainer.sanity_checking:
+            self.end_epoch({f"val_{k}": v for k, v in metrics.items() if k != "n_genes"})
+
+    def end_epoch(self, validation: dict[str, float]) -> None:
+        """Append the epoch's history row (loss, timings, ``validation``) and reset the sums."""
+        row: dict[str, float] = {"epoch": self.current_epoch}
         if self._loss_n:
             row["train_loss"] = float(self._loss_sum) / self._loss_n
         if "train_seconds" in self._clock:
@@ -127,7 +130,7 @@ class SupervisedTask(L.LightningModule):
         row["valid_seconds"] = time.perf_counter() - self._clock.get(
             "valid_start", time.perf_counter()
         )
-        row.update({f"val_{k}": v for k, v in metrics.items() if k != "n_genes"})
+        row.update(validation)
         self.history.append(row)
         self._loss_sum = torch.zeros(())
         self._loss_n = 0

@@ -53,20 +53,11 @@ class VAETask(SupervisedTask):
         sums = np.array(self._val)
         self._val.clear()
         n = sums[:, 2].sum()
-        recon, kl = sums[0:, 0].sum() / n, sums[:, 1].sum() / n
+        recon, kl = sums[:, 0].sum() / n, sums[:, 1].sum() / n
         elbo = -(recon + self.kl_weight * kl)
         self.log("val_score", elbo, prog_bar=True)
-        if self.trainer.sanity_checking:
-            return
-        row = {"epoch": self.current_epoch}
-        if self._loss_n:
-            row["train_loss"] = float(self._loss_sum) / self._loss_n
-        if "train_seconds" in self._clock:
-            row["train_seconds"] = self._clock["train_seconds"]
-        row.update(val_recon=recon, val_kl=kl, val_elbo=elbo, kl_beta=self.beta())
-        self.history.append(row)
-        self._loss_sum = torch.zeros(())
-        self._loss_n = 0
+        if not self.trainer.sanity_checking:
+            self.end_epoch(dict(val_recon=recon, val_kl=kl, val_elbo=elbo, kl_beta=self.beta()))
 
 
 def make_task(module, config, lr: float) -> L.LightningModule:
