@@ -153,13 +153,13 @@ def _test_scores(results: Path, run_id: str) -> pd.DataFrame | None:
 
 
 def _paired(table: pd.DataFrame, results: Path) -> Section | None:
-    home = _home_runs(table)
+    home = table[table["source"] == "same"]  # every training-set size: paired at each
     models = list(dict.fromkeys(home["model"]))
     reference = REFERENCE if REFERENCE in models else (models[0] if models else None)
     if reference is None or len(models) < 2 or not results.is_dir():
         return None
     rows = []
-    for cell, part in home.groupby("test_cell", sort=False):
+    for (cell, _), part in home.groupby(["test_cell", "size"], sort=False):
         ref_runs = part[part["model"] == reference]
         ref = {r.seed: _test_scores(results, r.run_id) for r in ref_runs.itertuples()}
         if any(v is None for v in ref.values()) or not ref:
@@ -180,6 +180,7 @@ def _paired(table: pd.DataFrame, results: Path) -> Section | None:
             rows.append(
                 {
                     "cell": cell,
+                    "training genes": int(part["n_train"].median()),
                     "model": model,
                     "minus": reference,
                     "AUROC difference": f"{d['difference']:+.4f}",
