@@ -230,10 +230,10 @@ def plot_attention_by_rank(
     Rank 1 is the nearest TSS (genome) or the most correlated gene (co-expression); a flat line
     at 1/k means the model weighs its neighbours evenly.
     """
-    ax = ax or plt.subplots(figsize=(5.5, 4))[1]
+    ax = ax or plt.subplots(figsize=(7.5, 4))[1]
     for i, (name, part) in enumerate(table.groupby(by, sort=False)):
         part = part.sort_values("rank")
         ax.plot(part["rank"], part["attention"], marker=".", label=str(name), color=f"C{i % 10}")
     ax.set(xlabel="neighbour rank (1 = nearest / most co-expressed)", ylabel="mean attention")
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.02, 0.5))
     return ax
