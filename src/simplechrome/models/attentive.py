@@ -1,0 +1,109 @@
+"""AttentiveChrome (Singh et al., NeurIPS 2017) and its LSTM baseline without attention."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from .registry import register
+
+
+class AttentionOutput(NamedTuple):
+    logits: torch.Tensor  # (batch, n_outputs)
+    bin_attention: torch.Tensor  # (batch, marks, bins), each mark's row sums to 1
+    mark_attention: torch.Tensor  # (batch, marks), sums to 1
+
+
+class _SoftAttention(nn.Module):
+    """Additive soft attention over a sequence: a learned context vector scores each step."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.score = nn.Linear(dim, 1, bias=False)
+
+    def forward(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``h``: ``(batch, steps, dim)`` -> pooled ``(batch, dim)``, weights ``(batch, steps)``."""
+        weights = torch.softmax(self.score(h).squeeze(2), dim=1)
+        return (weights.unsqueeze(2) * h).sum(1), weights
+
+
+class _BinEncoders(nn.Module):
+    """One bidirectional LSTM per mark over its bins (AttentiveChrome's level I)."""
+
+    def __init__(self, n_marks: int, hidden: int) -> None:
+        super().__init__()
+        self.lstms = nn.ModuleList(
+            nn.LSTM(1, hidden, batch_first=True, bidirectional=True) for _ in range(n_marks)
+        )
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """``x``: ``(batch, marks, bins)`` -> per mark ``(batch, bins, 2 * hidden)``."""
+        return [lstm(x[:, m, :, None])[0] for m, lstm in enumerate(self.lstms)]
+
+
+@register("attentivechrome")
+class AttentiveChrome(nn.Module):
+    """AttentiveChrome: per-mark BiLSTM (32/direction) + bin attention, a BiLSTM over marks
+    (16/direction) + mark attention, linear output. Returns logits and both attentions.
+    """
+
+    def __init__(
+        self,
+        *,
+        n_marks: int = 5,
+        n_bins: int = 100,
+        n_outputs: int = 2,
+        bin_hidden: int = 32,
+        mark_hidden: int = 16,
+    ) -> None:
+        super().__init__()
+        self.hparams_ = dict(bin_hidden=bin_hidden, mark_hidden=mark_hidden)
+        self.bins = _BinEncoders(n_marks, bin_hidden)
+        self.bin_attention = nn.ModuleList(_SoftAttention(2 * bin_hidden) for _ in range(n_marks))
+        self.marks = nn.LSTM(2 * bin_hidden, mark_hidden, batch_first=True, bidirectional=True)
+        self.mark_attention = _SoftAttention(2 * mark_hidden)
+        self.out = nn.Linear(2 * mark_hidden, n_outputs)
+
+    def forward(self, x: torch.Tensor) -> AttentionOutput:
+        """``x``: ``(batch, marks, bins)`` -> logits, bin attention, mark attention."""
+        pooled, bin_weights = zip(
+            *(att(h) for att, h in zip(self.bin_attention, self.bins(x), strict=True)), strict=True
+        )
+        marks = torch.stack(pooled, dim=1)  # (batch, marks, 2 * bin_hidden)
+        h, _ = self.marks(marks)  # (batch, marks, 2 * mark_hidden)
+        gene, mark_weights = self.mark_attention(h)  # (batch, 2 * mark_hidden), (batch, marks)
+        return AttentionOutput(self.out(gene), torch.stack(bin_weights, dim=1), mark_weights)
+
+
+@register("lstm")
+class LSTMChrome(nn.Module):
+    """AttentiveChrome without attention: the last states of the same two BiLSTM levels."""
+
+    def __init__(
+        self,
+        *,
+        n_marks: int = 5,
+        n_bins: int = 100,
+        n_outputs: int = 2,
+        bin_hidden: int = 32,
+        mark_hidden: int = 16,
+    ) -> None:
+        super().__init__()
+        self.hparams_ = dict(bin_hidden=bin_hidden, mark_hidden=mark_hidden)
+        self.bins = _BinEncoders(n_marks, bin_hidden)
+        self.marks = nn.LSTM(2 * bin_hidden, mark_hidden, batch_first=True, bidirectional=True)
+        self.out = nn.Linear(2 * mark_hidden, n_outputs)
+        self.bin_hidden, self.mark_hidden = bin_hidden, mark_hidden
+
+    @staticmethod
+    def _ends(h: torch.Tensor, hidden: int) -> torch.Tensor:
+        # forward direction's last step and backward direction's first step
+        return torch.cat([h[:, -1, :hidden], h[:, 0, hidden:]], dim=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x``: ``(batch, marks, bins)`` -> logits ``(batch, n_outputs)``."""
+        marks = torch.stack([self._ends(h, self.bin_hidden) for h in self.bins(x)], dim=1)
+        h, _ = self.marks(marks)  # (batch, marks, 2 * mark_hidden)
+        return self.out(self._ends(h, self.mark_hidden))
