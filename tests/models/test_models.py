@@ -16,6 +16,23 @@ TORCH_MODELS = [
 ]
 
 
+def logits(out):
+    """Models return logits, or a NamedTuple whose first field is the logits."""
+    return out[0] if isinstance(out, tuple) else out
+
+
+def test_attentivechrome_outputs():
+    m = models.create("attentivechrome", n_marks=3, n_bins=40)
+    out = m(torch.randn(2, 3, 40))
+    assert out.bin_attention.shape == (2, 3, 40) and out.mark_attention.shape == (2, 3)
+    assert torch.allclose(out.bin_attention.sum(2), torch.ones(2, 3))
+    assert torch.allclose(out.mark_attention.sum(1), torch.ones(2))
+    lstms = [mod for mod in m.modules() if isinstance(mod, torch.nn.LSTM)]
+    assert [(lstm.hidden_size, lstm.bidirectional) for lstm in lstms] == [(32, True)] * 3 + [
+        (16, True)
+    ]
+
+
 def test_deepchrome_is_the_published_network():
     m = models.create("deepchrome", n_marks=5, n_bins=100)
     assert models.n_parameters(m) == 644_177
@@ -35,10 +52,9 @@ def test_linear_has_twelve_parameters():
 @pytest.mark.parametrize(("marks", "bins"), [(5, 100), (3, 200), (7, 40)])
 def test_shapes(name, marks, bins):
     m = models.create(name, n_marks=marks, n_bins=bins)
-    out = m(torch.randn(4, marks, bins))
-    assert out.shape == (4, 2)
+    assert logits(m(torch.randn(4, marks, bins))).shape == (4, 2)
     reg = models.create(name, n_marks=marks, n_bins=bins, n_outputs=1)
-    assert reg(torch.randn(4, marks, bins)).shape == (4, 1)
+    assert logits(reg(torch.randn(4, marks, bins))).shape == (4, 1)
 
 
 @pytest.mark.parametrize("pool", ["max", "avg", "strided"])
@@ -59,10 +75,10 @@ def test_overfits_one_batch(name):
     opt = torch.optim.Adam(m.parameters(), lr=1e-2 if name == "linear" else 1e-3)
     for _ in range(300):
         opt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(m(x), y)
+        loss = torch.nn.functional.cross_entropy(logits(m(x)), y)
         loss.backward()
         opt.step()
-    assert (m(x).argmax(1) == y).float().mean() == 1.0
+    assert (logits(m(x)).argmax(1) == y).float().mean() == 1.0
 
 
 def test_unknown_model_and_parameter():

@@ -49,6 +49,8 @@ class AttentiveChrome(nn.Module):
     (16/direction) + mark attention, linear output. Returns logits and both attentions.
     """
 
+    returns_attention = True  # forward gives AttentionOutput(logits, bin_attention, mark_attention)
+
     def __init__(
         self,
         *,

@@ -107,6 +107,19 @@ class TrainedModel:
         slots = np.concatenate([z[:, :, None], z_pool[idx].transpose(0, 2, 1)], axis=2)
         return np.ascontiguousarray(slots, dtype=np.float32)
 
+    def attention(self, data: HistoneData) -> tuple[np.ndarray, np.ndarray]:
+        """An attention model's bin attention ``(genes, marks, bins)`` and mark attention
+        ``(genes, marks)``, marks in this model's order."""
+        if not self.has_attention:
+            raise ModelMismatchError(f"model {self.name} has no bin/mark attention")
+        bins = self._outputs(data, lambda m, xb: m(xb).bin_attention)
+        marks = self._outputs(data, lambda m, xb: m(xb).mark_attention)
+        return bins, marks
+
+    @property
+    def has_attention(self) -> bool:
+        return bool(getattr(self.module, "returns_attention", False))
+
     def neighbor_attention(self, data: HistoneData) -> np.ndarray:
         """A neighbour model's attention ``(genes, k)`` over each gene's neighbours."""
         x = self.inputs(data)
