@@ -199,16 +199,29 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise ModelMismatchError(f"{args.run} is a VAE: it predicts no expression (use embed)")
     source = Path(args.input)
     if source.is_file():
-        frames = [model.predict(read_deepchrome_csv(source))]
+        splits = {"": read_deepchrome_csv(source)}
     else:
         splits = _load(config.get("data") or {}, str(source))
-        frames = [model.predict(data, split=name) for name, data in splits.items()]
+    if args.attention is not None and not model.has_attention:
+        from .errors import ModelMismatchError
+
+        raise ModelMismatchError(f"{args.run}: model {model.name} has no attention to write")
+    frames = [model.predict(data, split=name or None) for name, data in splits.items()]
     table = pd.concat(frames)[
         ["gene_id", "score", "label", *(["split"] if len(frames) > 1 else [])]
     ]
     with atomic_write(args.output) as fh:
         table.to_csv(fh, sep="\t", index=False, float_format="%.6g")
     print(f"{len(table)} predictions written to {args.output}")
+    if args.attention is not None:
+        from .data import concat, read_gtf_tss
+        from .interpret import write_attention
+
+        data = concat(list(splits.values()))
+        bins, marks_att = model.attention(data)
+        tss = read_gtf_tss(args.gtf) if args.gtf is not None else None
+        paths = write_attention(args.attention, data, bins, marks_att, model.marks, tss=tss)
+        print(f"attention written: {', '.join(p.name for p in paths)} in {args.attention}")
     return 0
 
 
@@ -360,6 +373,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("run", type=Path)
     s.add_argument("input", help="a split CSV or a cell folder")
     s.add_argument("-o", "--output", type=Path, required=True)
+    s.add_argument("--attention", type=Path, help="also write bin/mark attention into this folder")
+    s.add_argument("--gtf", type=Path, help="GENCODE GTF: adds one bedGraph of attention per mark")
     s.set_defaults(func=cmd_predict)
 
     s = sub.add_parser("embed", help="VAE latent means of a cell's genes (deterministic)")
