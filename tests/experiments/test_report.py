@@ -125,3 +125,26 @@ def test_report_renders_in_headless_chromium(results, tmp_path):
         timeout=120,
     )
     assert shot.exists() and shot.stat().st_size > 10_000
+
+
+def test_report_interprets_attention_models(tmp_path, three_cells):
+    cells = {"E003-syn": three_cells["E003-syn"]}
+    spec = load_spec(
+        write_spec(
+            tmp_path / "ac.yaml",
+            cells,
+            models=["attentivechrome"],
+            seeds=[0],
+            train={"max_epochs": 2, "patience": 2},
+        )
+    )
+    run_experiment(spec, tmp_path / "ac", workers=1)
+    page = build_report(tmp_path / "ac", tmp_path / "ac.html").read_text()
+    assert "AttentiveChrome: attention, class-optimisation maps and attributions" in page
+    for alt in (
+        "mean bin attention, high vs low",
+        "mark attention distribution",
+        "class-optimisation maps",
+        "attributions",
+    ):
+        assert f"alt='{alt}'" in page

@@ -42,6 +42,7 @@ def build_report(
     ``published``: folder of published per-cell tables; ``expression``: Roadmap RPKM matrix, to
     colour the latent space by expression (both default to the spec's).
     """
+    from .report_interpret import interpretation_section
     from .report_simplechrome import neighbors_section, vae_section  # they use helpers below
 
     results = Path(results)
@@ -69,6 +70,7 @@ def build_report(
             _params(table, metric),
             neighbors_section(table, results),
             vae_section(table, results, expression),
+            interpretation_section(table, results),
         )
         if s is not None
     ]

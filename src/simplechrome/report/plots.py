@@ -237,3 +237,83 @@ def plot_attention_by_rank(
     ax.set(xlabel="neighbour rank (1 = nearest / most co-expressed)", ylabel="mean attention")
     ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.02, 0.5))
     return ax
+
+
+def plot_gene_attention(
+    attention: np.ndarray, signal: np.ndarray, marks, ax: Axes | None = None, *, title: str = ""
+) -> Axes:
+    """One gene's bin attention ``(marks, bins)`` as a heatmap, its signal drawn over each row."""
+    ax = ax or plt.subplots(figsize=(7, 0.6 * len(marks) + 1.5))[1]
+    image = ax.imshow(attention, aspect="auto", cmap="magma", interpolation="nearest")
+    ax.figure.colorbar(image, ax=ax, label="bin attention")
+    for i in range(len(marks)):
+        s = signal[i]
+        span = float(np.ptp(s)) or 1.0
+        ax.plot(i + 0.4 - 0.8 * (s - s.min()) / span, color="cyan", lw=0.8)
+    ax.set_yticks(range(len(marks)), list(marks))
+    ax.set_xlabel("bin (TSS in the middle); cyan: signal")
+    ax.set_title(title, fontsize="medium")
+    return ax
+
+
+def plot_class_profiles(
+    profiles: pd.DataFrame, ax: Axes | None = None, *, ylabel: str = "mean bin attention"
+) -> Axes:
+    """Per-mark profiles over bins (``mark, bin, value, group``): one colour per mark, solid for
+    the first group and dashed for the second (e.g. high vs low expression)."""
+    ax = ax or plt.subplots(figsize=(7, 4))[1]
+    groups = list(dict.fromkeys(profiles["group"]))
+    for i, (mark, part) in enumerate(profiles.groupby("mark", sort=False)):
+        for j, g in enumerate(groups):
+            p = part[part["group"] == g].sort_values("bin")
+            ax.plot(
+                p["bin"],
+                p["value"],
+                color=f"C{i % 10}",
+                ls="-" if j == 0 else "--",
+                label=f"{mark} ({g})",
+            )
+    ax.set(xlabel="bin (TSS in the middle)", ylabel=ylabel)
+    ax.legend(fontsize="x-small", ncol=2, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    return ax
+
+
+def plot_mark_attention(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Distribution of mark attention per mark (``mark, attention, group``) as box plots."""
+    ax = ax or plt.subplots(figsize=(7, 4))[1]
+    marks = list(dict.fromkeys(table["mark"]))
+    groups = list(dict.fromkeys(table["group"]))
+    width = 0.8 / len(groups)
+    for j, g in enumerate(groups):
+        data = [table[(table["mark"] == m) & (table["group"] == g)]["attention"] for m in marks]
+        pos = [i + (j - (len(groups) - 1) / 2) * width for i in range(len(marks))]
+        box = ax.boxplot(
+            data, positions=pos, widths=width * 0.9, patch_artist=True, showfliers=False
+        )
+        for patch in box["boxes"]:
+            patch.set_facecolor(f"C{j}")
+        ax.plot([], [], color=f"C{j}", lw=6, label=str(g))
+    ax.set_xticks(range(len(marks)), marks)
+    ax.set_ylabel("mark attention")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_class_maps(
+    maps: dict, marks, ax: Axes | None = None, *, title: str = "", label: str = "value"
+) -> Axes:
+    """Two ``(marks, bins)`` maps side by side (low class left, high class right), one scale."""
+    ax = ax or plt.subplots(figsize=(9, 0.6 * len(marks) + 1.8))[1]
+    low, high = maps[0], maps[1]
+    gap = np.full((low.shape[0], 4), np.nan)
+    joined = np.concatenate([low, gap, high], axis=1)
+    limit = float(np.nanmax(np.abs(joined))) or 1.0
+    image = ax.imshow(
+        joined, aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest"
+    )
+    ax.figure.colorbar(image, ax=ax, label=label)
+    ax.set_yticks(range(len(marks)), list(marks))
+    b = low.shape[1]
+    ax.set_xticks([b / 2, b + 4 + b / 2], ["low expression (class 0)", "high expression (class 1)"])
+    ax.set_title(title, fontsize="medium")
+    return ax
