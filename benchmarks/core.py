@@ -96,8 +96,14 @@ def main(argv: list[str] | None = None) -> int:
         }
         if models.get(name).kind == "torch":
             flops = forward_flops(trained.module, train.n_marks, train.n_bins)
-            per_epoch = trained.history["train_seconds"].dropna()
+            history = trained.history
+            per_epoch = history["train_seconds"].dropna()
             row["train_genes_per_s"] = round(train.n_genes / statistics.median(per_epoch))
+            # wall time (training and validation) up to the end of the restored best epoch
+            spent = history["train_seconds"].fillna(0) + history["valid_seconds"].fillna(0)
+            best = int(history.index[history["best"]][0]) if "best" in history else len(history) - 1
+            row["seconds_to_best_valid"] = round(float(spent.iloc[: best + 1].sum()), 1)
+            row["best_epoch"] = int(history["epoch"].iloc[best])
             row["flops_per_gene"] = flops
             # a training step costs about 3 forward passes (forward, two backward products)
             row["train_ceiling_genes_per_s"] = round(peak / (3 * flops))
