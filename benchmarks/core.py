@@ -39,11 +39,30 @@ def median_time(fn, repeats: int) -> float:
 
 
 def forward_flops(module: torch.nn.Module, n_marks: int, n_bins: int) -> int:
-    """FLOPs of one gene's forward pass (matmuls and convolutions, 2 per multiply-add)."""
+    """FLOPs of one gene's forward pass (matmuls and convolutions, 2 per multiply-add).
+
+    torch's counter does not see inside fused LSTM kernels, so LSTMs are counted from their
+    shapes: per step and direction, 4 gates of ``hidden x (input + hidden)`` multiply-adds.
+    """
     module.eval()
+    lstm_flops = []
+
+    def count(m: torch.nn.LSTM, args: tuple, _out: object) -> None:
+        steps = args[0].shape[1] if m.batch_first else args[0].shape[0]
+        directions = 2 if m.bidirectional else 1
+        size = m.input_size
+        for _ in range(m.num_layers):
+            lstm_flops.append(2 * 4 * m.hidden_size * (size + m.hidden_size) * steps * directions)
+            size = m.hidden_size * directions
+
+    hooks = [
+        m.register_forward_hook(count) for m in module.modules() if isinstance(m, torch.nn.LSTM)
+    ]
     with FlopCounterMode(display=False) as counter, torch.no_grad():
         module(torch.zeros(1, n_marks, n_bins))
-    return int(counter.get_total_flops())
+    for h in hooks:
+        h.remove()
+    return int(counter.get_total_flops()) + sum(lstm_flops)
 
 
 def matmul_peak_flops(threads: int) -> float:
