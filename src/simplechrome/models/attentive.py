@@ -43,8 +43,32 @@ class _BinEncoders(nn.Module):
         return [lstm(x[:, m, :, None])[0] for m, lstm in enumerate(self.lstms)]
 
 
+class _TwoLevelLSTM(nn.Module):
+    """The two BiLSTM levels shared by AttentiveChrome and its LSTM baseline.
+
+    Modules are built in the order bins, [bin attention], marks, [mark attention], out, so that
+    seeded initial weights do not depend on which of the two models is built.
+    """
+
+    def __init__(
+        self, n_marks: int, n_outputs: int, bin_hidden: int, mark_hidden: int, *, attention: bool
+    ) -> None:
+        super().__init__()
+        self.hparams_ = dict(bin_hidden=bin_hidden, mark_hidden=mark_hidden)
+        self.bin_hidden, self.mark_hidden = bin_hidden, mark_hidden
+        self.bins = _BinEncoders(n_marks, bin_hidden)
+        if attention:
+            self.bin_attention = nn.ModuleList(
+                _SoftAttention(2 * bin_hidden) for _ in range(n_marks)
+            )
+        self.marks = nn.LSTM(2 * bin_hidden, mark_hidden, batch_first=True, bidirectional=True)
+        if attention:
+            self.mark_attention = _SoftAttention(2 * mark_hidden)
+        self.out = nn.Linear(2 * mark_hidden, n_outputs)
+
+
 @register("attentivechrome")
-class AttentiveChrome(nn.Module):
+class AttentiveChrome(_TwoLevelLSTM):
     """AttentiveChrome: per-mark BiLSTM (32/direction) + bin attention, a BiLSTM over marks
     (16/direction) + mark attention, linear output. Returns logits and both attentions.
     """
@@ -60,13 +84,7 @@ class AttentiveChrome(nn.Module):
         bin_hidden: int = 32,
         mark_hidden: int = 16,
     ) -> None:
-        super().__init__()
-        self.hparams_ = dict(bin_hidden=bin_hidden, mark_hidden=mark_hidden)
-        self.bins = _BinEncoders(n_marks, bin_hidden)
-        self.bin_attention = nn.ModuleList(_SoftAttention(2 * bin_hidden) for _ in range(n_marks))
-        self.marks = nn.LSTM(2 * bin_hidden, mark_hidden, batch_first=True, bidirectional=True)
-        self.mark_attention = _SoftAttention(2 * mark_hidden)
-        self.out = nn.Linear(2 * mark_hidden, n_outputs)
+        super().__init__(n_marks, n_outputs, bin_hidden, mark_hidden, attention=True)
 
     def forward(self, x: torch.Tensor) -> AttentionOutput:
         """``x``: ``(batch, marks, bins)`` -> logits, bin attention, mark attention."""
@@ -80,7 +98,7 @@ class AttentiveChrome(nn.Module):
 
 
 @register("lstm")
-class LSTMChrome(nn.Module):
+class LSTMChrome(_TwoLevelLSTM):
     """AttentiveChrome without attention: the last states of the same two BiLSTM levels."""
 
     def __init__(
@@ -92,12 +110,7 @@ class LSTMChrome(nn.Module):
         bin_hidden: int = 32,
         mark_hidden: int = 16,
     ) -> None:
-        super().__init__()
-        self.hparams_ = dict(bin_hidden=bin_hidden, mark_hidden=mark_hidden)
-        self.bins = _BinEncoders(n_marks, bin_hidden)
-        self.marks = nn.LSTM(2 * bin_hidden, mark_hidden, batch_first=True, bidirectional=True)
-        self.out = nn.Linear(2 * mark_hidden, n_outputs)
-        self.bin_hidden, self.mark_hidden = bin_hidden, mark_hidden
+        super().__init__(n_marks, n_outputs, bin_hidden, mark_hidden, attention=False)
 
     @staticmethod
     def _ends(h: torch.Tensor, hidden: int) -> torch.Tensor:
