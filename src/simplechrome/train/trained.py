@@ -39,6 +39,11 @@ class TrainedModel:
     hparams: dict[str, Any]
     history: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
     pretrained: TrainedModel | None = None  # latent models: the VAE fitted first
+    # (pool, its latents): a neighbour model's frozen encoder gives a pool the same latents on
+    # every call, and fit() asks for train's and valid's inputs from one pool
+    _pool_latents: tuple[HistoneData, np.ndarray] | None = dataclasses.field(
+        default=None, repr=False, compare=False
+    )
 
     @property
     def is_vae(self) -> bool:
@@ -102,7 +107,9 @@ class TrainedModel:
             return z[:, :, None]
         pool = data.pool if data.pool is not None else data
         idx = neighbor_indices(data, m.k, by=m.by, pool=pool, seed=m.neighbor_seed)  # (genes, k)
-        z_pool = self.embed(pool)
+        if self._pool_latents is None or self._pool_latents[0] is not pool:
+            self._pool_latents = (pool, self.embed(pool))
+        z_pool = self._pool_latents[1]
         # (genes, latent, 1) + (genes, k, latent) -> (genes, latent, 1 + k)
         slots = np.concatenate([z[:, :, None], z_pool[idx].transpose(0, 2, 1)], axis=2)
         return np.ascontiguousarray(slots, dtype=np.float32)
