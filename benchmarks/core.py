@@ -83,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--models", nargs="*", default=["deepchrome", "linear", "mlp", "logreg"])
+    p.add_argument("--batch-size", type=int, default=256, help="training batch (default 256)")
+    p.add_argument("--patience", type=int, default=6, help="early-stopping patience (default 6)")
     p.add_argument(
         "--expression",
         type=Path,
@@ -102,7 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict] = {}
     for name in args.models:
         start = time.perf_counter()
-        trained = fit(name, train, valid, config=TrainConfig(progress=False, threads=args.threads))
+        config = TrainConfig(
+            progress=False, threads=args.threads, batch_size=args.batch_size, patience=args.patience
+        )
+        trained = fit(name, train, valid, config=config)
         fit_seconds = time.perf_counter() - start
         auroc = trained.evaluate(test)["auroc"]
         infer_s = median_time(lambda m=trained: m.predict_scores(test), args.repeats)

@@ -91,9 +91,13 @@ def test_evaluate_on_another_cell_checks_marks(tmp_path, capsys, cell_dir, synth
         run(capsys, "-q", "train", "--data", cell_dir, "--model", "logreg", "--out", run_dir)[0]
         == 0
     )
-    renamed = {k: v.with_marks(v.marks) for k, v in synthetic.splits.items()}
-    for v in renamed.values():
-        v.marks = ("A", "B", "C", "D", "E")
+    import dataclasses
+
+    # copies: the session's synthetic cell must keep its mark names for later tests
+    renamed = {
+        k: dataclasses.replace(v, marks=("A", "B", "C", "D", "E"))
+        for k, v in synthetic.splits.items()
+    }
     other = write_cell(renamed, tmp_path / "other")
     (other / "classification" / "train.csv").write_text(
         "gene_id,bin,A,B,C,D,E,label\n" + (other / "classification" / "train.csv").read_text()
@@ -176,3 +180,39 @@ def test_console_entry_point_without_traceback(tmp_path):
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "label changes within the gene" in proc.stderr
+
+
+def test_gan_train_sample_plot(tmp_path, capsys, cell_dir):
+    import numpy as np
+
+    run_dir = tmp_path / "gan"
+    code, out, err = run(
+        capsys, "-q", "gan", "train", "--data", cell_dir, "--epochs", "2", "--out", run_dir
+    )
+    assert code == 0, err
+    assert "sliced_wasserstein" in out and (run_dir / "model.pt").exists()
+    config = (run_dir / "config.yaml").read_text()
+    assert "batch_size: 64" in config and "max_epochs: 2" in config
+
+    code, out, err = run(
+        capsys, "gan", "sample", run_dir, "-n", "7", "--class", "high", "-o", tmp_path / "s.npz"
+    )
+    assert code == 0, err
+    with np.load(tmp_path / "s.npz") as s:
+        assert s["signals"].shape == (7, 5, 100) and s["counts"].shape == (7, 5, 100)
+        assert (s["counts"] >= 0).all() and set(s["condition"]) == {1}
+        assert list(s["marks"]) == ["H3K27me3", "H3K36me3", "H3K4me1", "H3K4me3", "H3K9me3"]
+
+    code, out, err = run(capsys, "gan", "plot", run_dir, "-o", tmp_path / "gan.html")
+    assert code == 0, err
+    page = (tmp_path / "gan.html").read_text()
+    assert "two-sample AUROC" in page and page.count("<img") >= 4
+
+    # a GAN samples classes, not levels; a classifier run is not a GAN
+    code, _, err = run(capsys, "gan", "sample", run_dir, "--level", "3", "-o", tmp_path / "x.npz")
+    assert code == 2 and "--level" in err and "Traceback" not in err
+    clf = tmp_path / "clf"
+    run(capsys, "-q", "train", "--data", cell_dir, "--model", "logreg", "--out", clf)
+    code, _, err = run(capsys, "gan", "sample", clf, "-o", tmp_path / "y.npz")
+    assert code == 2 and "not a GAN" in err
+    assert not (tmp_path / "x.npz").exists() and not (tmp_path / "y.npz").exists()

@@ -132,3 +132,21 @@ def test_e012_test_auroc_goals(e012, model, goal):
     auroc = trained.evaluate(e012["test"])["auroc"]
     print(f"E012 {model} test AUROC {auroc:.4f}")
     assert auroc >= goal
+
+
+@pytest.mark.slow
+def test_e012_gan_generates_usable_genes(e012):
+    """DeepChrome 2.0's GAN on E012: a classifier trained only on generated genes scores the
+    real test genes well, and generated mean profiles follow the real ones wherever sampling
+    noise lets real genes follow each other."""
+    from simplechrome.interpret.gan import gan_quality
+
+    config = TrainConfig(progress=False, batch_size=64, max_epochs=60, patience=60)
+    gan = fit("gan", e012["train"], e012["valid"], config=config)
+    q = gan_quality(gan, e012["train"], e012["test"])
+    print(q["profiles"].to_string())
+    print({k: round(v, 4) for k, v in q.items() if isinstance(v, float)})
+    assert q["synthetic_auroc"] >= 0.85 and q["real_auroc"] > 0.9
+    clear = q["profiles"][q["profiles"]["real_train_r"] >= 0.98]
+    assert len(clear) >= 6 and (clear["pearson_r"] >= 0.9).all()
+    assert 0.5 <= q["two_sample_auroc"] <= 1.0

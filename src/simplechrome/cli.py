@@ -126,14 +126,16 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    return _train(args, [f"model={args.model}"] if args.model else [])
+
+
+def _train(args: argparse.Namespace, overrides: list[str]) -> int:
     import dataclasses
 
     from .config import load_run_config
     from .train import fit, save_run
 
-    overrides = list(args.set or [])
-    if args.model:
-        overrides.append(f"model={args.model}")
+    overrides = overrides + list(args.set or [])
     overrides.append(f"train.task={args.task}")
     if args.seed is not None:
         overrides.append(f"train.seed={args.seed}")
@@ -298,6 +300,70 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gan_train(args: argparse.Namespace) -> int:
+    # WGAN-GP takes many small steps: 64-gene batches, up to 300 epochs, patience 30
+    defaults = [
+        "model=gan",
+        f"train.batch_size={args.batch_size}",
+        f"train.max_epochs={args.epochs}",
+        f"train.patience={args.patience}",
+    ]
+    return _train(args, defaults)
+
+
+def cmd_gan_sample(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ._io import atomic_write
+    from .errors import InputError
+    from .train import load_run
+
+    gan, _ = load_run(args.run)
+    if not gan.is_gan:
+        raise InputError(f"{args.run}: model {gan.name} is not a GAN")
+    if gan.task == "regression":
+        if args.level is None:
+            raise InputError("a regression GAN samples at a --level (log2(RPKM + 1))")
+        conditions = np.full(args.n, args.level, dtype=np.float64)
+    else:
+        if args.level is not None:
+            raise InputError("--level needs a GAN trained with --task regression; use --class")
+        classes = {"low": [0], "high": [1], "both": [0, 1]}[args.klass]
+        conditions = np.repeat(classes, args.n)
+    signals = gan.generate(conditions, seed=args.seed)
+    with atomic_write(args.output, "wb") as fh:
+        np.savez_compressed(
+            fh,
+            signals=signals,
+            counts=gan.transform.inverse(signals),
+            condition=conditions,
+            marks=np.array(gan.marks),
+        )
+    print(f"{len(conditions)} generated genes written to {args.output}")
+    return 0
+
+
+def cmd_gan_plot(args: argparse.Namespace) -> int:
+    from .errors import InputError
+    from .experiments.report_gan import gan_sections
+    from .report import write_page
+    from .train import load_run
+
+    gan, config = load_run(args.run)
+    if not gan.is_gan:
+        raise InputError(f"{args.run}: model {gan.name} is not a GAN")
+    options = dict(config.get("data") or {})
+    if args.expression:
+        options["expression"] = str(args.expression)
+    if not (args.data or options.get("path")):
+        raise InputError(f"{args.run}: the run names no data; give --data")
+    splits = _load(options, args.data)
+    sections = gan_sections(gan, splits["train"], splits["test"], seed=args.seed)
+    write_page(args.output, f"simplechrome GAN: {args.run}", "", sections)
+    print(f"GAN report written to {args.output}")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from .experiments.report import build_report
 
@@ -344,24 +410,33 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_models)
 
     s = sub.add_parser("train", help="train a model on a cell; writes a run directory")
-    s.add_argument("--data", required=True, help="cell folder, DeepDiff prefix or downloaded EID")
     s.add_argument("--model", help="registry name (see `simplechrome models`)")
-    s.add_argument("--config", type=Path, help="YAML with model, model_params, train")
-    s.add_argument(
-        "--set",
-        action="append",
-        metavar="KEY=VALUE",
-        help="override a config value, e.g. train.lr=0.01 (repeatable)",
-    )
-    s.add_argument("--out", type=Path, required=True, help="run directory to create")
-    s.add_argument("--task", choices=["classification", "regression"], default="classification")
-    s.add_argument("--expression", type=Path, help="Roadmap 57epigenomes.RPKM.pc[.gz] (regression)")
-    s.add_argument("--gtf", type=Path, help="GENCODE GTF (chromosome split)")
-    s.add_argument("--split", choices=["files", "chromosome", "random"], default="files")
-    s.add_argument("--split-seed", type=int, default=0)
-    s.add_argument("--seed", type=int)
-    s.add_argument("--threads", type=int)
+    _training_arguments(s)
     s.set_defaults(func=cmd_train)
+
+    gan = sub.add_parser("gan", help="conditional GAN of histone signals: train, sample, plot")
+    verbs = gan.add_subparsers(dest="gan_verb", required=True, metavar="ACTION")
+    s = verbs.add_parser("train", help="train the GAN on a cell; writes a run directory")
+    _training_arguments(s)
+    s.add_argument("--epochs", type=int, default=300, help="at most (default 300)")
+    s.add_argument("--batch-size", type=int, default=64)
+    s.add_argument("--patience", type=int, default=30, help="epochs without a closer match")
+    s.set_defaults(func=cmd_gan_train)
+    s = verbs.add_parser("sample", help="generate genes: signals and counts in an .npz")
+    s.add_argument("run", type=Path)
+    s.add_argument("-n", type=int, default=100, help="genes per class (or in all, with --level)")
+    s.add_argument("--class", dest="klass", choices=["low", "high", "both"], default="both")
+    s.add_argument("--level", type=float, help="log2(RPKM + 1), for a regression GAN")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("-o", "--output", type=Path, required=True, help="samples.npz")
+    s.set_defaults(func=cmd_gan_sample)
+    s = verbs.add_parser("plot", help="HTML page: GAN quality and generated vs real views")
+    s.add_argument("run", type=Path)
+    s.add_argument("--data", help="cell folder (default: the run's own data)")
+    s.add_argument("--expression", type=Path, help="RPKM matrix: real genes by expression level")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("-o", "--output", type=Path, required=True, help="page.html")
+    s.set_defaults(func=cmd_gan_plot)
 
     s = sub.add_parser("evaluate", help="metrics of a run on its own or another cell's splits")
     s.add_argument("run", type=Path)
@@ -392,13 +467,32 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--resume", action="store_true", help="skip finished runs, redo the rest")
     s.set_defaults(func=cmd_experiment)
 
-    s = sub.add_parser("report", help="self-contained HTML report of a results folder")
-    s.add_argument("results", type=Path)
+    s = sub.add_parser("report", help="self-contained HTML report of results folders")
+    s.add_argument("results", type=Path, nargs="+", help="one or more experiment results folders")
     s.add_argument("-o", "--output", type=Path, required=True)
     s.add_argument("--published", type=Path, help="folder of published per-cell tables")
     s.add_argument("--expression", type=Path, help="RPKM matrix: colour latents by expression")
     s.set_defaults(func=cmd_report)
     return p
+
+
+def _training_arguments(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--data", required=True, help="cell folder, DeepDiff prefix or downloaded EID")
+    s.add_argument("--config", type=Path, help="YAML with model, model_params, train")
+    s.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. train.lr=0.01 (repeatable)",
+    )
+    s.add_argument("--out", type=Path, required=True, help="run directory to create")
+    s.add_argument("--task", choices=["classification", "regression"], default="classification")
+    s.add_argument("--expression", type=Path, help="Roadmap 57epigenomes.RPKM.pc[.gz] (regression)")
+    s.add_argument("--gtf", type=Path, help="GENCODE GTF (chromosome split)")
+    s.add_argument("--split", choices=["files", "chromosome", "random"], default="files")
+    s.add_argument("--split-seed", type=int, default=0)
+    s.add_argument("--seed", type=int)
+    s.add_argument("--threads", type=int)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,6 +23,8 @@ class TrainConfig:
     lr: float | None = None  # None: the model's own default (``default_lr``), else 1e-3
     weight_decay: float = 0.0
     patience: int = 6  # epochs without a better validation score before stopping
+    lr_decay: float = 1.0  # < 1: multiply the learning rate by this on a validation plateau
+    lr_patience: int = 2  # epochs without a better validation score before the decay
     seed: int = 0
     log1p: bool = True
     standardize: bool = True
@@ -38,6 +40,10 @@ class TrainConfig:
         for name in ("max_epochs", "batch_size", "patience"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, not {getattr(self, name)}")
+        if not 0 < self.lr_decay <= 1:
+            raise ConfigError(f"lr_decay must be in (0, 1], not {self.lr_decay!r}")
+        if self.lr_patience < 0:
+            raise ConfigError(f"lr_patience must be at least 0, not {self.lr_patience}")
         if self.lr is not None and (not isinstance(self.lr, (int, float)) or self.lr <= 0):
             raise ConfigError(f"lr must be a positive number, not {self.lr!r}")
         if self.accelerator not in ("auto", "cpu", "gpu"):

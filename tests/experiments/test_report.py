@@ -148,3 +148,31 @@ def test_report_interprets_attention_models(tmp_path, three_cells):
         "attributions",
     ):
         assert f"alt='{alt}'" in page
+
+
+def test_one_page_for_several_results_folders(results, tmp_path, capsys):
+    code = main(
+        ["report", str(results / "grid"), str(results / "cross"), "-o", str(tmp_path / "both.html")]
+    )
+    assert code == 0
+    page = (tmp_path / "both.html").read_text()
+    assert "simplechrome report: t + t" in page
+    assert "t: Per cell" in page and "t: Cross-cell prediction" in page
+
+
+def test_report_shows_a_gan_beside_the_classifiers(tmp_path, three_cells):
+    cells = {"E003-syn": three_cells["E003-syn"]}
+    gan = {"name": "gan", "train": {"max_epochs": 2, "batch_size": 64, "patience": 2}}
+    spec = load_spec(write_spec(tmp_path / "gan.yaml", cells, models=["logreg", gan], seeds=[0]))
+    assert spec.models[1].train["batch_size"] == 64
+    table = run_experiment(spec, tmp_path / "gan", workers=1).table
+    row = table[table["model"] == "gan"].iloc[0]
+    assert row["epochs"] == 2 and row["test_sliced_wasserstein"] > 0
+    assert "test_profile_r_min" in table
+    page = build_report(tmp_path / "gan", tmp_path / "gan.html").read_text()
+    assert "GAN: how close are generated genes to real ones?" in page
+    assert "GAN: what combinations of marks go with expression?" in page
+    for alt in ("mean profiles, real vs generated", "walk from low to high expression"):
+        assert alt in page
+    per_cell = page.split("Per cell")[1].split("</table>")[0]
+    assert "logreg" in per_cell and ">gan<" not in per_cell  # no AUROC row for a generator

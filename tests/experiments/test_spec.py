@@ -17,6 +17,16 @@ def test_grid_plan(tmp_path, three_cells):
     assert all(r.train.seed == r.seed and r.train.threads == 1 for r in runs)
 
 
+def test_a_model_can_override_training_settings(tmp_path, three_cells):
+    gan = {"name": "gan", "train": {"batch_size": 64, "max_epochs": 9}}
+    spec = load_spec(write_spec(tmp_path / "s.yaml", three_cells, models=["logreg", gan]))
+    runs = plan(spec)
+    by_model = {r.model.tag: r.train for r in runs}
+    assert (by_model["gan"].batch_size, by_model["gan"].max_epochs) == (64, 9)
+    assert (by_model["logreg"].batch_size, by_model["logreg"].max_epochs) == (256, 3)
+    assert all(r.train.seed == r.seed and r.train.threads == 1 for r in runs)
+
+
 def test_cross_cell_plan(tmp_path, three_cells):
     spec = load_spec(
         write_spec(
@@ -54,6 +64,9 @@ def test_cross_cell_plan(tmp_path, three_cells):
         ({"kind": "cross_cell", "sources": [{"most_correlated": 1}]}, "need `expression`"),
         ({"kind": "learning_curve"}, "needs sizes"),
         ({"train": {"epochs": 3}}, "unknown key"),
+        ({"models": [{"name": "gan", "train": {"epochz": 3}}]}, "unknown key"),
+        ({"models": [{"name": "gan", "train": {"seed": 3}}]}, "whole experiment"),
+        ({"models": [{"name": "gan", "train": {"batch_size": 0}}]}, "at least 1"),
         ({"cells": {}}, "at least one cell"),
     ],
 )

@@ -11,7 +11,7 @@ TORCH_MODELS = [
     n
     for n in models.names()
     if models.get(n).kind == "torch"
-    and getattr(models.get(n).cls, "task_kind", "") != "vae"
+    and getattr(models.get(n).cls, "task_kind", "supervised") == "supervised"  # not vae, gan
     and getattr(models.get(n).cls, "inputs", "signals") == "signals"  # not latent-slot models
 ]
 

@@ -36,7 +36,7 @@ def plan(spec: ExperimentSpec) -> list[RunSpec]:
                 source=source,
                 seed=seed,
                 size=size,
-                train=dataclasses.replace(train_cfg, seed=seed),
+                train=dataclasses.replace(train_cfg, seed=seed, **model.train),
                 cell_paths=tuple((c, paths[c]) for c in needed),
                 transductive=spec.transductive,
                 gtf=spec.gtf,

@@ -31,35 +31,63 @@ REFERENCE = "deepchrome"
 
 
 def build_report(
-    results: str | Path,
+    results: str | Path | list[str | Path],
     out: str | Path,
     *,
     published: str | Path | None = None,
     expression: str | Path | None = None,
 ) -> Path:
-    """Write the HTML report of a results folder.
+    """Write the HTML report of one results folder, or of several on one page (e.g. an
+    architecture grid and a cross-cell experiment).
 
     ``published``: folder of published per-cell tables; ``expression``: Roadmap RPKM matrix, to
-    colour the latent space by expression (both default to the spec's).
+    colour the latent space by expression (both default to each spec's).
     """
-    from .report_interpret import interpretation_section
-    from .report_simplechrome import neighbors_section, vae_section  # they use helpers below
+    folders = [Path(r) for r in results] if isinstance(results, (list, tuple)) else [Path(results)]
+    names, intros, sections = [], [], []
+    for folder in folders:
+        name, intro, parts = _experiment(folder, published, expression)
+        if len(folders) > 1:
+            for s in parts:
+                s.title = f"{name}: {s.title}"
+        names.append(name)
+        intros.append(intro)
+        sections += parts
+    return write_page(out, f"simplechrome report: {' + '.join(names)}", " ".join(intros), sections)
 
-    results = Path(results)
-    table = read_table(results)
+
+def _experiment(results: Path, published, expression) -> tuple[str, str, list[Section]]:
+    """One results folder's name, introduction and sections."""
+    from .report_gan import gan_section
+
+    everything = read_table(results)
+    # generative runs predict no expression: they get their own sections
+    names = everything.get("model_name", pd.Series("", index=everything.index))
+    table = everything[names != "gan"]
     spec = _spec(results)
     published = published or spec.get("published")
     expression = expression or spec.get("expression")
     metric = "test_auroc" if "test_auroc" in table else "test_pearson"
     name = spec.get("name") or results.name
     intro = (
-        f"{len(table)} runs of experiment '{name}' ({spec.get('kind', 'grid')}): models "
-        f"{', '.join(dict.fromkeys(table['model']))}; test cells "
-        f"{', '.join(dict.fromkeys(table['test_cell']))}; seeds "
-        f"{', '.join(map(str, sorted(table['seed'].unique())))}. Every number is a mean over "
+        f"{len(everything)} runs of experiment '{name}' ({spec.get('kind', 'grid')}): models "
+        f"{', '.join(dict.fromkeys(everything['model']))}; test cells "
+        f"{', '.join(dict.fromkeys(everything['test_cell']))}; seeds "
+        f"{', '.join(map(str, sorted(everything['seed'].unique())))}. Every number is a mean over "
         "seeds with its 95% bootstrap interval."
     )
-    sections = [
+    sections = []
+    if len(table):
+        sections = _prediction_sections(table, metric, results, published, expression)
+    sections += gan_section(everything, results)
+    return name, intro, sections
+
+
+def _prediction_sections(table, metric, results, published, expression) -> list[Section]:
+    from .report_interpret import interpretation_section
+    from .report_simplechrome import neighbors_section, vae_section  # they use helpers below
+
+    return [
         s
         for s in (
             _per_cell(table, metric, results, published),
@@ -74,7 +102,6 @@ def build_report(
         )
         if s is not None
     ]
-    return write_page(out, f"simplechrome report: {name}", intro, sections)
 
 
 def _spec(results: Path) -> dict:

@@ -88,6 +88,7 @@ def execute_run(run: RunSpec, out: str, *, show_progress: bool = False) -> dict[
             "train_cells": list(run.train_cells),
             "test_cell": run.test_cell,
             "size": run.size,
+            "expression": run.expression,
         },
         overwrite=True,
     )

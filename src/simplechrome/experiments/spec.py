@@ -34,6 +34,7 @@ class ModelSpec:
     name: str
     params: dict[str, Any] = dataclasses.field(default_factory=dict)
     label: str = ""  # how tables call it (default: the registry name)
+    train: dict[str, Any] = dataclasses.field(default_factory=dict)  # overrides the spec's train
 
     @property
     def tag(self) -> str:
@@ -255,16 +256,21 @@ def _model(item: Any, where: str) -> ModelSpec:
         item = {"name": item}
     if not isinstance(item, dict):
         raise ConfigError(f"{where}: expected a model name or a mapping")
-    unknown = sorted(set(item) - {"name", "params", "label"})
+    unknown = sorted(set(item) - {"name", "params", "label", "train"})
     if unknown:
         raise ConfigError(
-            f"{where}: unknown key(s) {', '.join(unknown)}; known: label, name, params"
+            f"{where}: unknown key(s) {', '.join(unknown)}; known: label, name, params, train"
         )
     name = str(item.get("name", ""))
     models.get(name)  # unknown models fail here, before any run
     params = dict(item.get("params") or {})
     models.create(name, n_marks=5, n_bins=100, **params)  # and so do unknown parameters
-    return ModelSpec(name=name, params=params, label=str(item.get("label") or ""))
+    train = dict(item.get("train") or {})
+    fixed = sorted(set(train) & {"seed", "threads", "progress", "task"})
+    if fixed:
+        raise ConfigError(f"{where}.train: {', '.join(fixed)} are set for the whole experiment")
+    from_dict(TrainConfig, train, where=f"{where}.train")  # unknown keys and bad values fail
+    return ModelSpec(name=name, params=params, label=str(item.get("label") or ""), train=train)
 
 
 def _source(item: Any, cells: dict, where: str) -> Source:

@@ -23,6 +23,7 @@ def _torch_module(model: TrainedModel) -> torch.nn.Module:
     if (
         model.kind != "torch"
         or model.is_vae
+        or model.is_gan
         or getattr(model.module, "inputs", "signals") != "signals"
     ):
         raise ModelMismatchError(f"model {model.name} does not read (marks, bins) signals directly")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import attentive, classical, deepchrome, simple, vae  # noqa: F401  (registration)
+from . import attentive, classical, deepchrome, gan, simple, vae  # noqa: F401  (registration)
 from .registry import ModelEntry, create, get, hyper_parameters, names, register
 
 

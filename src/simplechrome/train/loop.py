@@ -73,6 +73,8 @@ def fit(
         n_outputs=1 if regression else 2,
         **params,
     )
+    if hasattr(module, "configure_inputs"):  # modules that need the input scale (the GAN)
+        module.configure_inputs(transform)
     trained = TrainedModel(
         name=model,
         module=module,
@@ -228,6 +230,8 @@ def _fit_torch(
 
 
 def _best_epoch(history: pd.DataFrame, task: str) -> int:
+    if "val_sliced_wasserstein" in history:  # a GAN: the closest to the validation genes
+        return int(history.loc[history["val_sliced_wasserstein"].astype(float).idxmin(), "epoch"])
     col = next(c for c in ("val_elbo", "val_auroc", "val_pearson") if c in history)
     return int(history.loc[history[col].astype(float).idxmax(), "epoch"])
 

@@ -61,12 +61,23 @@ def scores_from_outputs(outputs: torch.Tensor, task: str) -> torch.Tensor:
 class SupervisedTask(L.LightningModule):
     """Cross-entropy (classification) or MSE (regression) with Adam; validation AUROC/Pearson."""
 
-    def __init__(self, module: nn.Module, *, task: str, lr: float, weight_decay: float) -> None:
+    def __init__(
+        self,
+        module: nn.Module,
+        *,
+        task: str,
+        lr: float,
+        weight_decay: float,
+        lr_decay: float = 1.0,
+        lr_patience: int = 2,
+    ) -> None:
         super().__init__()
         self.module = module
         self.task = task
         self.lr = lr
         self.weight_decay = weight_decay
+        self.lr_decay = lr_decay
+        self.lr_patience = lr_patience
         self.history: list[dict[str, float]] = []
         self._loss_sum = torch.zeros(())
         self._loss_n = 0
@@ -131,12 +142,25 @@ class SupervisedTask(L.LightningModule):
             "valid_start", time.perf_counter()
         )
         row.update(validation)
+        if self._trainer is not None and self.trainer.optimizers:
+            row["lr"] = self.trainer.optimizers[0].param_groups[0]["lr"]
         self.history.append(row)
         self._loss_sum = torch.zeros(())
         self._loss_n = 0
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+    def configure_optimizers(self):
+        optimiser = torch.optim.Adam(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        if self.lr_decay >= 1.0:
+            return optimiser
+        # multiply the learning rate by lr_decay after lr_patience epochs without a better
+        # validation score (checked after each validation, before early stopping's own patience)
+        plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimiser, mode="max", factor=self.lr_decay, patience=self.lr_patience
+        )
+        return {
+            "optimizer": optimiser,
+            "lr_scheduler": {"scheduler": plateau, "monitor": "val_score", "interval": "epoch"},
+        }
 
 
 def predict_scores(

@@ -50,6 +50,10 @@ class TrainedModel:
         return getattr(self.module, "task_kind", "") == "vae"
 
     @property
+    def is_gan(self) -> bool:
+        return getattr(self.module, "task_kind", "") == "gan"
+
+    @property
     def kind(self) -> str:
         return models.get(self.name).kind
 
@@ -139,7 +143,62 @@ class TrainedModel:
                 ]
             ).numpy()
 
+    def generate(self, conditions: np.ndarray, *, seed: int = 0) -> np.ndarray:
+        """A GAN's generated genes ``(n, marks, bins)``, in the transformed space, one per
+        condition: a class (0 low, 1 high) or, for a regression GAN, ``log2(RPKM + 1)``.
+
+        The same conditions and seed give the same genes.
+        """
+        if not self.is_gan:
+            raise ModelMismatchError(f"model {self.name} is not a generative model")
+        c = np.asarray(conditions)
+        if self.task == "regression":
+            c = self.transform.scale_y(c.astype(np.float64))
+        elif not np.isin(c, (0, 1)).all():
+            raise ModelMismatchError("class conditions must be 0 (low) or 1 (high)")
+        cond = torch.as_tensor(c, dtype=torch.float32 if self.task == "regression" else torch.long)
+        self.module.eval()
+        noise = self.module.noise(len(c), torch.Generator().manual_seed(seed))
+        with torch.inference_mode():
+            return (
+                torch.cat(
+                    [
+                        self.module(noise[lo : lo + 512], cond[lo : lo + 512]).cpu()
+                        for lo in range(0, len(c), 512)
+                    ]
+                ).numpy()
+                if len(c)
+                else np.zeros((0, len(self.marks), self.n_bins), np.float32)
+            )
+
+    def critic_scores(self, data: HistoneData) -> np.ndarray:
+        """A GAN critic's realness score of each gene under its own label (higher: more
+        typical of the training genes)."""
+        if not self.is_gan:
+            raise ModelMismatchError(f"model {self.name} is not a generative model")
+        if data.y is None:
+            raise ModelMismatchError(f"{data.cell}: the GAN's critic needs each gene's label")
+        c = np.array(data.y) if self.task == "classification" else self.transform.scale_y(data.y)
+        cond = torch.as_tensor(
+            c, dtype=torch.long if self.task == "classification" else torch.float32
+        )
+        x = torch.from_numpy(self.transform(self.check(data).x))
+        self.module.eval()
+        with torch.inference_mode():
+            return (
+                torch.cat(
+                    [
+                        self.module.critic(x[lo : lo + 512], cond[lo : lo + 512])
+                        for lo in range(0, len(x), 512)
+                    ]
+                )
+                .double()
+                .numpy()
+            )
+
     def predict_scores(self, data: HistoneData) -> np.ndarray:
+        if self.is_gan:
+            raise ModelMismatchError("a GAN predicts no expression: use generate()")
         if self.is_vae:
             raise ModelMismatchError("a VAE predicts no expression: use embed() or a latent model")
         x = self.inputs(data)
@@ -161,6 +220,8 @@ class TrainedModel:
             z = self.embed(data)
             for i in range(z.shape[1]):
                 frame[f"z{i}"] = z[:, i]
+        elif self.is_gan:  # a GAN's per-gene output: how real its critic finds the gene
+            frame["critic"] = self.critic_scores(data)
         else:
             frame["score"] = self.predict_scores(data)
         if split is not None:
@@ -179,6 +240,10 @@ class TrainedModel:
             }
         if data.y is None:
             raise ModelMismatchError(f"{data.cell}: the data has no labels to evaluate against")
+        if self.is_gan:
+            from ..interpret.gan import generation_metrics
+
+            return generation_metrics(self, data)
         return compute(self.task, data.y, self.predict_scores(data))
 
     def n_parameters(self) -> int:

@@ -44,6 +44,18 @@ class InputTransform:
             z = (z - self.mean[None, :, None]) / self.std[None, :, None]
         return np.ascontiguousarray(z, dtype=np.float32)
 
+    def inverse(self, z: np.ndarray) -> np.ndarray:
+        """Back to the input's scale (read counts): undo the standardisation, then log1p.
+        Negative results (a generator can go below zero counts) are clipped to 0."""
+        x = np.asarray(z, dtype=np.float64)
+        if self.standardize:
+            if self.mean is None or self.std is None:
+                raise RuntimeError("InputTransform used before fit()")
+            x = x * self.std[None, :, None] + self.mean[None, :, None]
+        if self.log1p:
+            x = np.expm1(x)
+        return np.clip(x, 0.0, None).astype(np.float32)
+
     def scale_y(self, y: np.ndarray) -> np.ndarray:
         return ((y - self.y_mean) / self.y_std).astype(np.float32)
 

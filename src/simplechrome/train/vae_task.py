@@ -61,7 +61,11 @@ class VAETask(SupervisedTask):
 
 
 def make_task(module, config, lr: float) -> L.LightningModule:
-    """The Lightning task a module trains under (``task_kind``: supervised or vae)."""
+    """The Lightning task a module trains under (``task_kind``: supervised, vae or gan)."""
+    if getattr(module, "task_kind", "supervised") == "gan":
+        from .gan_task import GANTask
+
+        return GANTask(module, lr=lr, seed=config.seed)
     if getattr(module, "task_kind", "supervised") == "vae":
         return VAETask(
             module,
@@ -70,4 +74,11 @@ def make_task(module, config, lr: float) -> L.LightningModule:
             kl_weight=config.kl_weight,
             warmup=config.kl_warmup_epochs,
         )
-    return SupervisedTask(module, task=config.task, lr=lr, weight_decay=config.weight_decay)
+    return SupervisedTask(
+        module,
+        task=config.task,
+        lr=lr,
+        weight_decay=config.weight_decay,
+        lr_decay=config.lr_decay,
+        lr_patience=config.lr_patience,
+    )
