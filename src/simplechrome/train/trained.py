@@ -151,7 +151,7 @@ class TrainedModel:
         """
         if not self.is_gan:
             raise ModelMismatchError(f"model {self.name} is not a generative model")
-        c = np.asarray(conditions)
+        c = np.array(conditions)  # a copy: labels may be read-only arrays
         if self.task == "regression":
             c = self.transform.scale_y(c.astype(np.float64))
         elif not np.isin(c, (0, 1)).all():
