@@ -266,10 +266,12 @@ def cmd_experiment(args: argparse.Namespace) -> int:
 
     def announce(record: dict) -> None:  # off a terminal: one line per run instead of a bar
         done[0] += 1
-        score = record.get("test_auroc", record.get("test_pearson"))
-        print(
-            f"[{done[0]}] {record['run_id']}: {score:.4f} ({record['seconds']:.1f} s)", flush=True
+        name = next(
+            (k for k in ("test_auroc", "test_pearson", "test_sliced_wasserstein") if k in record),
+            None,
         )
+        score = f"{name[5:]} {record[name]:.4f}" if name else "done"
+        print(f"[{done[0]}] {record['run_id']}: {score} ({record['seconds']:.1f} s)", flush=True)
 
     bar = _progress(args)
     result = run_experiment(
@@ -287,7 +289,12 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     from .experiments.stats import summarise
 
     table = result.table
+    if "model_name" in table:  # generators have no AUROC: the report shows them
+        table = table[table["model_name"] != "gan"]
     metric = "test_auroc" if "test_auroc" in table else "test_pearson"
+    if table.empty:
+        print(f"report: simplechrome report {out} -o {out}/report.html")
+        return 0
     summary = summarise(table, ["test_cell", "source", "train_cells", "model", "size"], metric)
     summary["interval"] = [
         f"[{lo:.4f}, {hi:.4f}]" for lo, hi in zip(summary["low"], summary["high"], strict=True)

@@ -176,3 +176,15 @@ def test_report_shows_a_gan_beside_the_classifiers(tmp_path, three_cells):
         assert alt in page
     per_cell = page.split("Per cell")[1].split("</table>")[0]
     assert "logreg" in per_cell and ">gan<" not in per_cell  # no AUROC row for a generator
+
+
+def test_experiment_verb_announces_gan_runs(tmp_path, three_cells, capsys):
+    cells = {"E003-syn": three_cells["E003-syn"]}
+    gan = {"name": "gan", "train": {"max_epochs": 1, "batch_size": 64}}
+    spec = write_spec(tmp_path / "g.yaml", cells, models=["logreg", gan], seeds=[0])
+    code = main(["experiment", str(spec), "-o", str(tmp_path / "g")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert re.search(r"\] gan__\S+: sliced_wasserstein \d\.\d{4} \(", out)
+    assert re.search(r"\] logreg__\S+: auroc 0\.\d{4} \(", out)
+    assert "logreg" in out.split("table:")[1] and " gan " not in out.split("table:")[1]
