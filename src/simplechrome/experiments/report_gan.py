@@ -19,7 +19,7 @@ from ..report.plots_gan import (
 
 def gan_sections(gan, train, test, *, seed: int = 0) -> list[Section]:
     """Quality (numbers and plots) and the visualisation views of ``gan`` on a cell's genes."""
-    from ..interpret.gan import condition_walk, expression_walk, gan_quality, real_and_generated
+    from ..interpret.gan import condition_walk, expression_walk, gan_quality
 
     q = gan_quality(gan, train, test, seed=seed)
     marks = list(gan.marks)
@@ -90,7 +90,7 @@ def gan_sections(gan, train, test, *, seed: int = 0) -> list[Section]:
             )
         )
 
-    real, fake, y = real_and_generated(gan, test, seed=seed)
+    real, fake, y = q["samples"]
     examples = []
     rng = np.random.default_rng(seed)
     for k, name in ((1, "high"), (0, "low")):

@@ -223,6 +223,7 @@ def gan_quality(
         name: (mark_correlations(real[s]), mark_correlations(fake[s]))
         for name, s in _groups(y, gan.task)
     }
+    out["samples"] = (real, fake, y)  # the compared genes, for plots of single genes
     out["mean_profiles"] = {
         name: (real[s].mean(0), fake[s].mean(0)) for name, s in _groups(y, gan.task)
     }

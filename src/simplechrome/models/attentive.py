@@ -47,19 +47,23 @@ class _TwoLevelLSTM(nn.Module):
     """The two BiLSTM levels shared by AttentiveChrome and its LSTM baseline.
 
     Modules are built in the order bins, [bin attention], marks, [mark attention], out, so that
-    seeded initial weights do not depend on which of the two models is built.
+    seeded initial weights do not depend on which of the two models is built. Subclasses say
+    whether they have the attention layers (``attention``).
     """
+
+    attention = False
 
     def __init__(
         self,
-        n_marks: int,
-        n_outputs: int,
-        bin_hidden: int,
-        mark_hidden: int,
         *,
-        attention: bool,
+        n_marks: int = 5,
+        n_bins: int = 100,
+        n_outputs: int = 2,
+        bin_hidden: int = 32,
+        mark_hidden: int = 16,
         forget_bias: float = 1.0,
     ) -> None:
+        attention = self.attention
         super().__init__()
         self.hparams_ = dict(
             bin_hidden=bin_hidden, mark_hidden=mark_hidden, forget_bias=forget_bias
@@ -96,20 +100,7 @@ class AttentiveChrome(_TwoLevelLSTM):
     """
 
     returns_attention = True  # forward gives AttentionOutput(logits, bin_attention, mark_attention)
-
-    def __init__(
-        self,
-        *,
-        n_marks: int = 5,
-        n_bins: int = 100,
-        n_outputs: int = 2,
-        bin_hidden: int = 32,
-        mark_hidden: int = 16,
-        forget_bias: float = 1.0,
-    ) -> None:
-        super().__init__(
-            n_marks, n_outputs, bin_hidden, mark_hidden, attention=True, forget_bias=forget_bias
-        )
+    attention = True
 
     def forward(self, x: torch.Tensor) -> AttentionOutput:
         """``x``: ``(batch, marks, bins)`` -> logits, bin attention, mark attention."""
@@ -125,20 +116,6 @@ class AttentiveChrome(_TwoLevelLSTM):
 @register("lstm")
 class LSTMChrome(_TwoLevelLSTM):
     """AttentiveChrome without attention: the last states of the same two BiLSTM levels."""
-
-    def __init__(
-        self,
-        *,
-        n_marks: int = 5,
-        n_bins: int = 100,
-        n_outputs: int = 2,
-        bin_hidden: int = 32,
-        mark_hidden: int = 16,
-        forget_bias: float = 1.0,
-    ) -> None:
-        super().__init__(
-            n_marks, n_outputs, bin_hidden, mark_hidden, attention=False, forget_bias=forget_bias
-        )
 
     @staticmethod
     def _ends(h: torch.Tensor, hidden: int) -> torch.Tensor:
