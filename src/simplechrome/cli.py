@@ -99,6 +99,53 @@ def cmd_download(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prepare(args: argparse.Namespace) -> int:
+    import time
+
+    from .data.preparation import PrepareOptions, prepare, read_sheet
+    from .errors import InputError
+
+    options = PrepareOptions(
+        window=args.window,
+        bin_size=args.bin_size,
+        genes=args.genes,
+        order=args.order,
+        signal=args.signal,
+        reads=args.reads,
+        extend=args.extend,
+        min_mapq=args.min_mapq,
+        keep_duplicates=args.keep_duplicates,
+        split=args.split,
+        seed=args.seed,
+    )
+    cells = sorted({t.cell for t in read_sheet(args.sheet)})
+    if args.cell and len(cells) > 1:
+        raise InputError(
+            f"--cell names the expression column of a one-cell sheet; {args.sheet} lists "
+            f"{', '.join(cells)} (name the cells by their expression columns instead)"
+        )
+    for cell in cells:
+        started = time.perf_counter()
+        splits = prepare(
+            args.sheet,
+            args.gtf,
+            cell=cell,
+            expression=args.expression,
+            expression_column=args.cell,
+            out=args.out,
+            options=options,
+            overwrite=args.overwrite,
+            progress=_progress(args),
+        )
+        sizes = " / ".join(f"{k} {v.n_genes}" for k, v in splits.items())
+        first = splits["train"]
+        print(
+            f"{cell}: {sizes} genes x {first.n_marks} marks x {first.n_bins} bins "
+            f"-> {args.out / cell} ({time.perf_counter() - started:.1f} s)"
+        )
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     from .info import describe
 
@@ -406,6 +453,39 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--dest", type=Path, help="where to unpack (default $SIMPLECHROME_HOME/data)")
     s.add_argument("--url", help=argparse.SUPPRESS)
     s.set_defaults(func=cmd_download)
+
+    s = sub.add_parser(
+        "prepare",
+        help="raw tracks (bigWig, bedGraph, BAM, tagAlign) + GTF -> a DeepChrome cell folder",
+        description="Bin each gene's TSS +/- window of every track in SHEET (tab-separated "
+        "columns cell, mark, path[, format]) into DIR/<cell>/ in the DeepChrome format, with "
+        "genes.tsv and a manifest. Labels: expression above the cell's median.",
+    )
+    s.add_argument("sheet", type=Path, metavar="SHEET.tsv")
+    s.add_argument("--gtf", type=Path, required=True, help="gene annotation (GTF, .gz too)")
+    s.add_argument("--expression", type=Path, help="genes x cells matrix (Roadmap .pc format)")
+    s.add_argument("--cell", help="the expression column (default: the sheet's cell name)")
+    s.add_argument("--out", type=Path, required=True, metavar="DIR")
+    s.add_argument("--window", type=int, default=5000, help="bp either side of the TSS")
+    s.add_argument("--bin-size", type=int, default=100)
+    s.add_argument(
+        "--genes",
+        default="auto",
+        help="auto (expression genes, else protein-coding), protein_coding, expression, all, "
+        "or a file of gene IDs",
+    )
+    s.add_argument("--order", choices=["genomic", "strand"], default="genomic")
+    s.add_argument("--signal", choices=["mean", "sum"], default="mean", help="bigWig/bedGraph")
+    s.add_argument(
+        "--reads", choices=["overlap", "start", "coverage"], default="overlap", help="BAM/tagAlign"
+    )
+    s.add_argument("--extend", type=int, help="extend reads to this fragment length (bp)")
+    s.add_argument("--min-mapq", type=int, default=0, help="BAM")
+    s.add_argument("--keep-duplicates", action="store_true", help="BAM")
+    s.add_argument("--split", choices=["zenodo", "chromosome", "random"], default="zenodo")
+    s.add_argument("--seed", type=int, default=0, help="of the random split")
+    s.add_argument("--overwrite", action="store_true", help="replace existing cell folders")
+    s.set_defaults(func=cmd_prepare)
 
     s = sub.add_parser("info", help="what a cell folder, split file or run holds")
     s.add_argument("path", type=Path)

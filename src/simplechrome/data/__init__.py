@@ -1,4 +1,5 @@
-"""Data: readers, validation, cache, download, synthetic data, neighbours and splits."""
+"""Data: readers, validation, cache, download, prepare (raw tracks -> bins), synthetic data,
+neighbours and splits."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from .annotation import (
 from .cell import find_split_files, load_cell
 from .histone import DEEPCHROME_MARKS, HistoneData, concat, normalise_gene_id
 from .neighbors import neighbor_indices
+from .preparation import PrepareOptions, prepare, read_sheet
 from .readers import read_deepchrome_csv, read_deepdiff_csv
 from .splits import split_by_chromosome, split_random
 from .synthetic import SyntheticCell, make_synthetic
@@ -29,6 +31,9 @@ __all__ = [
     "make_synthetic",
     "median_labels",
     "neighbor_indices",
+    "PrepareOptions",
+    "prepare",
+    "read_sheet",
     "normalise_gene_id",
     "read_deepchrome_csv",
     "read_deepdiff_csv",

@@ -112,7 +112,8 @@ def read_gtf_tss(path: str | Path, *, gene_types: tuple[str, ...] | None = None)
             "end": pd.to_numeric(genes["end"], errors="coerce"),
             "strand": genes["strand"].to_numpy(),
             "gene_name": attrs.extract(r'gene_name "([^"]+)"', expand=False),
-            "gene_type": attrs.extract(r'gene_type "([^"]+)"', expand=False),
+            # GENCODE says gene_type, Ensembl gene_biotype
+            "gene_type": attrs.extract(r'gene_(?:bio)?type "([^"]+)"', expand=False),
         }
     )
     if out["gene_id"].isna().any() or out[["start", "end"]].isna().any().any():

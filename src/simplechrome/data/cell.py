@@ -80,7 +80,15 @@ def load_cell(
         cache: memoise parsed files as ``.npz`` under ``$SIMPLECHROME_HOME/cache``.
     """
     fmt, files = find_split_files(path)
-    if fmt == "deepchrome":
+    manifest, home = _manifest(files["train"]) if fmt == "deepchrome" else (None, None)
+    if manifest is not None:  # a folder made by `prepare`: its marks and bin size
+        marks, bin_size = tuple(manifest["marks"]), int(manifest["bin_size"])
+
+        def reader(p: Path) -> HistoneData:
+            return read_deepchrome_csv(p, marks=marks, bin_size=bin_size)
+
+        key = f"deepchrome-v{PARSER_VERSION}-{'-'.join(marks)}-bin{bin_size}"
+    elif fmt == "deepchrome":
         reader, key = read_deepchrome_csv, f"deepchrome-v{PARSER_VERSION}"
     else:
         expr_file = Path(str(files["train"]).replace(".train.csv", ".expr.csv"))
@@ -95,15 +103,20 @@ def load_cell(
     splits = {
         name: cached_read(f, reader, key=key) if cache else reader(f) for name, f in files.items()
     }
-    name = cell or splits["train"].cell
+    name = cell or (manifest["cell"] if manifest else splits["train"].cell)
     expr = read_expression(expression) if isinstance(expression, (str, Path)) else expression
     tss = read_gtf_tss(gtf) if isinstance(gtf, (str, Path)) else gtf
     for s in splits.values():
         s.cell, s.tss, s.expression = name, tss, expr
+        if manifest is not None and manifest.get("labels") == "none":
+            s.y = None  # prepared without expression: the files' zeros are no labels
     if task == "regression":
-        if expr is None:
+        if expr is None and manifest is not None and manifest.get("labels") != "none":
+            targets = _prepared_targets(home)
+        elif expr is None:
             raise InputError("regression needs an expression matrix (expression=...)")
-        targets = regression_targets(expr, name)
+        else:
+            targets = regression_targets(expr, name)
         splits = {k: _with_targets(v, targets) for k, v in splits.items()}
     if split == "chromosome":
         splits = split_by_chromosome(concat(list(splits.values())))
@@ -116,6 +129,27 @@ def load_cell(
     for s in splits.values():
         s.pool = whole
     return splits
+
+
+def _manifest(split_file: Path) -> tuple[dict | None, Path | None]:
+    """The ``prepare`` manifest beside or above the split files, and its folder."""
+    from .preparation import read_manifest
+
+    for folder in (split_file.parent, split_file.parent.parent):
+        manifest = read_manifest(folder)
+        if manifest is not None:
+            return manifest, folder
+    return None, None
+
+
+def _prepared_targets(folder: Path) -> pd.Series:
+    """``log2(value + 1)`` of the expression column ``prepare`` kept in ``genes.tsv``."""
+    path = folder / "genes.tsv"
+    try:
+        table = pd.read_csv(path, sep="\t", index_col="gene_id", usecols=["gene_id", "expression"])
+    except (OSError, ValueError) as exc:
+        raise InputError(f"no expression values for regression ({exc})", path=path) from None
+    return np.log2(table["expression"] + 1.0)
 
 
 def _with_targets(data: HistoneData, targets: pd.Series) -> HistoneData:
