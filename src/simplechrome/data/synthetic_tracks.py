@@ -34,7 +34,7 @@ def random_reads(
             "chrom": pd.Categorical.from_codes(chrom, names),
             "start": start,
             "end": start + size,
-            "strand": np.where(rng.random(n) < 0.5, "+", "-"),
+            "strand": pd.Categorical.from_codes((rng.random(n) < 0.5).astype(np.int8), ["+", "-"]),
         }
     )
     return reads.sort_values(["chrom", "start"], ignore_index=True) if sort else reads
@@ -46,14 +46,25 @@ def write_tagalign(path: str | Path, reads: pd.DataFrame) -> Path:
     import pyarrow.csv as pcsv
 
     path = Path(path)
+    n = len(reads)
+
+    def text(column: pd.Series) -> pa.Array:  # categories stay codes until arrow casts them
+        cat = column.astype("category")
+        codes = pa.array(cat.cat.codes.to_numpy(np.int32))
+        return pa.DictionaryArray.from_arrays(codes, list(map(str, cat.cat.categories))).cast(
+            pa.string()
+        )
+
     table = pa.table(
         {
-            "chrom": pa.array(reads["chrom"].astype(str)),
+            "chrom": text(reads["chrom"]),
             "start": pa.array(reads["start"].to_numpy(np.int64)),
             "end": pa.array(reads["end"].to_numpy(np.int64)),
-            "name": pa.array(np.full(len(reads), "N")),
-            "score": pa.array(np.full(len(reads), 1000, np.int64)),
-            "strand": pa.array(reads["strand"].astype(str)),
+            "name": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), ["N"]).cast(
+                pa.string()
+            ),
+            "score": pa.array(np.full(n, 1000, np.int64)),
+            "strand": text(reads["strand"]),
         }
     )
     options = pcsv.WriteOptions(include_header=False, delimiter="\t", quoting_style="none")
