@@ -6,6 +6,7 @@ Public API::
     cell = sc.load_cell("path/to/E012")          # {"train", "valid", "test"} -> HistoneData
     model = sc.fit("deepchrome", cell["train"], cell["valid"])
     sc.evaluate(model, cell["test"])             # {"auroc": ..., "auprc": ..., ...}
+    own = sc.prepare("sheet.tsv", "genes.gtf.gz", expression="57epigenomes.RPKM.pc.gz")
 
 Names are imported on first use, so ``simplechrome --help`` does not pay for torch.
 """
@@ -27,6 +28,7 @@ _LAZY = {
     "HistoneData": ("simplechrome.data", "HistoneData"),
     "load_cell": ("simplechrome.data", "load_cell"),
     "make_synthetic": ("simplechrome.data", "make_synthetic"),
+    "prepare": ("simplechrome.data", "prepare"),
     "TrainedModel": ("simplechrome.train", "TrainedModel"),
     "load_run": ("simplechrome.train", "load_run"),
 }
@@ -44,6 +46,7 @@ __all__ = [
     "make_synthetic",
     "models",
     "predict",
+    "prepare",
 ]
 
 
@@ -66,5 +69,5 @@ if TYPE_CHECKING:  # for type checkers and IDEs
     from . import models
     from .api import evaluate, fit, predict
     from .config import RunConfig, TrainConfig
-    from .data import HistoneData, load_cell, make_synthetic
+    from .data import HistoneData, load_cell, make_synthetic, prepare
     from .train import TrainedModel, load_run

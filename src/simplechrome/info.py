@@ -9,6 +9,7 @@ import numpy as np
 
 from .data.cell import find_split_files, load_cell
 from .data.histone import HistoneData
+from .data.preparation import read_manifest
 from .data.readers import read_deepchrome_csv
 from .errors import InputError
 
@@ -25,6 +26,16 @@ def describe(path: str | Path) -> list[str]:
     lines = [f"{path}: {fmt} cell {cell['train'].cell}"]
     for name, data in cell.items():
         lines.append("  " + _describe_split(f"{name} ({files[name].name})", data))
+    manifest = read_manifest(path)
+    if manifest is not None:
+        opts = manifest["options"]
+        tracks = ", ".join(f"{t['mark']} ({t['format']})" for t in manifest["tracks"])
+        lines += [
+            f"  prepared by simplechrome {manifest.get('version')} from {tracks}",
+            f"  TSS +/- {opts['window']} bp, {opts['order']} bin order, reads: {opts['reads']}, "
+            f"signals: {opts['signal']}, split: {opts['split']}, labels: {manifest['labels']}; "
+            f"{manifest['genes']['near_chromosome_end']} gene(s) near a chromosome end",
+        ]
     return lines
 
 

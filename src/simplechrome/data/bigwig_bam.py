@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from .tracks import ReadCount, ReadCounter, Windows, extend_reads
+from .tracks import Progress, ReadCount, ReadCounter, Windows, extend_reads
 
 
 @contextlib.contextmanager
@@ -33,7 +33,9 @@ def bigwig_chroms(path: Path) -> dict[str, int]:
         return dict(bw.chroms())  # type: ignore[attr-defined]
 
 
-def bin_bigwig(path: Path, windows: Windows) -> tuple[np.ndarray, set[str]]:
+def bin_bigwig(
+    path: Path, windows: Windows, *, progress: Progress = None
+) -> tuple[np.ndarray, set[str]]:
     """Per-bin signal sums from a bigWig (bases without data count as zero) and its chroms."""
     out = np.zeros((len(windows), windows.n_bins), np.float64)
     width = windows.n_bins * windows.bin_size
@@ -52,6 +54,8 @@ def bin_bigwig(path: Path, windows: Windows) -> tuple[np.ndarray, set[str]]:
                 values = bw.values(chrom, lo, hi, numpy=True)  # type: ignore[attr-defined]
                 base[lo - a : hi - a] = np.nan_to_num(values, nan=0.0)
                 out[g] = base.reshape(windows.n_bins, windows.bin_size).sum(axis=1)
+            if progress is not None:
+                progress(len(genes))
     return out, set(sizes)
 
 
@@ -89,6 +93,7 @@ def count_bam(
     extend: int | None = None,
     min_mapq: int = 0,
     keep_duplicates: bool = False,
+    progress: Progress = None,
 ) -> ReadCounter:
     """Count a BAM's alignments into the windows' bins (needs the ``[bam]`` extra, pysam).
 
@@ -121,6 +126,8 @@ def count_bam(
                     _add_by_reference(add, names, chunk)
                     chunk = []
             _add_by_reference(add, names, chunk)
+            if progress is not None:
+                progress(len(windows))
             return counter
         for chrom, genes in windows.by_chrom().items():
             if chrom not in names:
@@ -138,6 +145,8 @@ def count_bam(
                 ]
                 previous_end = hi
                 add(chrom, rows)
+            if progress is not None:
+                progress(len(genes))
     return counter
 
 

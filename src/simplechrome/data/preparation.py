@@ -199,14 +199,30 @@ def gene_windows(genes: pd.DataFrame, options: PrepareOptions) -> tracks.Windows
 
 
 def bin_track(
-    track: Track, windows: tracks.Windows, options: PrepareOptions
+    track: Track, windows: tracks.Windows, options: PrepareOptions, *, progress: bool = False
 ) -> tuple[np.ndarray, dict]:
     """One track -> ``(n_genes, n_bins)`` values and what was read (for the manifest)."""
+    text = track.format in ("bedgraph", "tagalign")  # progress in bytes, else in genes
+    bar = tqdm(
+        total=track.path.stat().st_size if text else len(windows),
+        desc=f"{track.cell} {track.mark}",
+        unit="B" if text else " genes",
+        unit_scale=text,
+        disable=not progress,
+        leave=False,
+    )
+    with bar:
+        return _bin_track(track, windows, options, bar.update)
+
+
+def _bin_track(
+    track: Track, windows: tracks.Windows, options: PrepareOptions, progress: tracks.Progress
+) -> tuple[np.ndarray, dict]:
     if track.format == "bigwig":
-        values, chroms = bigwig_bam.bin_bigwig(track.path, windows)
+        values, chroms = bigwig_bam.bin_bigwig(track.path, windows, progress=progress)
         used = None
     elif track.format == "bedgraph":
-        binner = tracks.bin_bedgraph(track.path, windows)
+        binner = tracks.bin_bedgraph(track.path, windows, progress=progress)
         values, chroms, used = binner.sums(), binner.seen, binner.n_used
     elif track.format == "bam":
         counter = bigwig_bam.count_bam(
@@ -216,11 +232,12 @@ def bin_track(
             extend=options.extend,
             min_mapq=options.min_mapq,
             keep_duplicates=options.keep_duplicates,
+            progress=progress,
         )
         values, chroms, used = counter.counts(), counter.seen, counter.n_used
     else:
         counter = tracks.count_read_file(
-            track.path, windows, count=options.reads, extend=options.extend
+            track.path, windows, count=options.reads, extend=options.extend, progress=progress
         )
         values, chroms, used = counter.counts(), counter.seen, counter.n_used
     _check_chromosomes(track.path, set(windows.chrom.tolist()), chroms)
@@ -336,10 +353,8 @@ def prepare(
     started = time.perf_counter()
     x = np.zeros((len(genes), len(mine), options.n_bins), np.float32)
     track_info = []
-    for j, track in enumerate(
-        tqdm(mine, desc=f"{cell} tracks", unit="track", disable=not progress)
-    ):
-        values, info = bin_track(track, windows, options)
+    for j, track in enumerate(mine):
+        values, info = bin_track(track, windows, options, progress=progress)
         x[:, j] = values
         info["sha256"] = file_hash(track.path)
         track_info.append(info)

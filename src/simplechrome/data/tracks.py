@@ -16,7 +16,7 @@ import gzip
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Literal
+from typing import IO, Literal
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from ..errors import InputError
 log = logging.getLogger(__name__)
 
 ReadCount = Literal["overlap", "start", "coverage"]
+Progress = Callable[[int], None] | None  # told the work done since its last call
 SignalStat = Literal["sum", "mean"]
 FORMATS = ("bigwig", "bedgraph", "bam", "tagalign")
 _SUFFIXES = {
@@ -250,12 +251,20 @@ def _check_fields(n_cols: int, value_col: int | None) -> Callable[[list[str]], s
 
 
 def read_intervals(
-    path: Path, *, value: bool = False, strand: bool = False
+    path: Path, *, value: bool = False, strand: bool = False, progress: Progress = None
 ) -> Iterator[tuple[str, np.ndarray, np.ndarray, np.ndarray | None, int]]:
     """Stream a BED-like file: ``(chrom, start, end, value_or_reverse, first_line)`` per
     chromosome and block. Columns: chrom, start, end, then the value (bedGraph, column 4) or
-    the strand (tagAlign/BED6, column 6). Blocks of ~32 MB of text keep memory flat.
+    the strand (tagAlign/BED6, column 6). Blocks of ~32 MB of text keep memory flat;
+    ``progress`` is told how many bytes of the file (compressed, if it is) each block took.
     """
+    with open(path, "rb") as raw:
+        yield from _read_intervals(path, raw, value, strand, progress)
+
+
+def _read_intervals(
+    path: Path, raw: IO[bytes], value: bool, strand: bool, progress: Progress
+) -> Iterator[tuple[str, np.ndarray, np.ndarray, np.ndarray | None, int]]:
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
@@ -270,9 +279,12 @@ def read_intervals(
     strand = strand and n_cols >= 6
     if strand:
         types["c5"] = dict_str
+    source = pa.PythonFile(raw, mode="r")
+    if path.name.lower().endswith(".gz"):
+        source = pa.CompressedInputStream(source, "gzip")
     try:
         reader = pcsv.open_csv(
-            path,
+            source,
             read_options=pcsv.ReadOptions(
                 column_names=names, skip_rows=skip, block_size=_BATCH_BYTES
             ),
@@ -281,7 +293,7 @@ def read_intervals(
         )
     except (pa.ArrowInvalid, OSError) as exc:
         raise _bad_line(path, skip, _check_fields(n_cols, 3 if value else None)) from exc
-    line = skip + 1
+    line, done = skip + 1, 0
     while True:
         try:
             batch = reader.read_next_batch()
@@ -289,6 +301,9 @@ def read_intervals(
             return
         except (pa.ArrowInvalid, OSError, EOFError) as exc:
             raise _bad_line(path, skip, _check_fields(n_cols, 3 if value else None)) from exc
+        if progress is not None:
+            progress(raw.tell() - done)
+            done = raw.tell()
         start = batch.column(1).to_numpy(zero_copy_only=False)
         end = batch.column(2).to_numpy(zero_copy_only=False)
         bad = np.flatnonzero((start < 0) | (end <= start))
@@ -323,12 +338,18 @@ def read_intervals(
 
 
 def count_read_file(
-    path: Path, windows: Windows, *, count: ReadCount = "overlap", extend: int | None = None
+    path: Path,
+    windows: Windows,
+    *,
+    count: ReadCount = "overlap",
+    extend: int | None = None,
+    progress: Progress = None,
 ) -> ReadCounter:
     """Count a tagAlign / BED file (``.gz`` too) into the windows' bins."""
     counter = ReadCounter(windows, count)
     need_strand = count == "start" or extend is not None
-    for chrom, start, end, reverse, _ in read_intervals(path, strand=need_strand):
+    blocks = read_intervals(path, strand=need_strand, progress=progress)
+    for chrom, start, end, reverse, _ in blocks:
         if need_strand and reverse is None:
             raise InputError(
                 "needs a strand column (6th) to extend reads or count 5' ends", path=path
@@ -348,10 +369,10 @@ def extend_reads(
     return new_start, new_end
 
 
-def bin_bedgraph(path: Path, windows: Windows) -> SignalBinner:
+def bin_bedgraph(path: Path, windows: Windows, *, progress: Progress = None) -> SignalBinner:
     """Sum a bedGraph's signal over the windows' bins (``.gz`` too)."""
     binner = SignalBinner(windows)
-    for chrom, start, end, value, first in read_intervals(path, value=True):
+    for chrom, start, end, value, first in read_intervals(path, value=True, progress=progress):
         assert value is not None
         clash = binner.add(chrom, start, end, value)
         if clash >= 0:
