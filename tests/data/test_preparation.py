@@ -199,3 +199,38 @@ def test_cli_prepare_and_its_bad_inputs(inputs, tmp_path, capsys):
     bad.write_text("chr1\t10\t50\tN\t0\t+\nchr1\t10\n")
     sheet.write_text(f"cell\tmark\tpath\nE1\tH3K4me3\t{bad}\n")
     fails(["prepare", str(sheet), *args[2:], *out], "bad.tagAlign:2: expected 6")
+
+
+def test_a_progress_bar_per_track(inputs, capsys):
+    d = inputs["dir"]
+    prepare(
+        d / "sheet.tsv", d / "genes.gtf.gz", options=PrepareOptions(split="random"), progress=True
+    )
+    err = capsys.readouterr().err
+    for mark in ("M1_tagalign", "M2_bam", "M3_bedgraph", "M4_bigwig"):
+        assert f"E1 {mark}" in err
+
+
+def test_ensembl_style_annotation_and_chromosome_split(inputs, tmp_path):
+    """Ensembl GTFs say gene_biotype and name chromosomes without 'chr'; tracks agree here."""
+    genes = inputs["genes"].reset_index()
+    genes = genes.assign(chrom=genes["chrom"].str[3:], gene_id=genes["gene_id"].str[4:])
+    genes["gene_id"] = "ENSMUSG" + genes["gene_id"]
+    text = "".join(
+        f'{r.chrom}\tensembl\tgene\t{r.start}\t{r.end}\t.\t{r.strand}\t.\tgene_id "{r.gene_id}"; '
+        'gene_biotype "protein_coding";\n'
+        for r in genes.itertuples()
+    )
+    (tmp_path / "mm.gtf").write_text(text)
+    reads = inputs["reads"].assign(chrom=lambda t: t["chrom"].astype(str).str[3:])
+    st.write_tagalign(tmp_path / "r.tagAlign", reads)
+    (tmp_path / "sheet.tsv").write_text("cell\tmark\tpath\nM1\tH3K4me3\tr.tagAlign\n")
+    opts = PrepareOptions(split="chromosome")
+    # chr2 validates and chr1 tests by default, whatever the naming; nothing is left to train
+    with pytest.raises(InputError, match="leaves train empty"):
+        prepare(tmp_path / "sheet.tsv", tmp_path / "mm.gtf", options=opts)
+    splits = prepare(
+        tmp_path / "sheet.tsv", tmp_path / "mm.gtf", options=PrepareOptions(split="random")
+    )
+    assert sum(s.n_genes for s in splits.values()) == len(genes)
+    assert all(g.startswith("ENSMUSG") for s in splits.values() for g in s.gene_ids)

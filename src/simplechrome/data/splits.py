@@ -27,8 +27,10 @@ def split_by_chromosome(
         raise InputError(f"chromosome(s) {sorted(overlap)} are both in valid and test")
     chrom = data.tss["chrom"].reindex(data.gene_ids).to_numpy()
     known = np.array([isinstance(c, str) for c in chrom])
-    is_valid = known & isin(chrom, valid_chroms)
-    is_test = known & isin(chrom, test_chroms)
+    # "chr1" (UCSC, GENCODE) and "1" (Ensembl) name the same chromosome
+    bare = np.array([c.removeprefix("chr") if isinstance(c, str) else "" for c in chrom])
+    is_valid = known & isin(bare, [c.removeprefix("chr") for c in valid_chroms])
+    is_test = known & isin(bare, [c.removeprefix("chr") for c in test_chroms])
     out = {
         "train": data.subset(known & ~is_valid & ~is_test),
         "valid": data.subset(is_valid),
