@@ -38,15 +38,20 @@ HG19 = {
 }  # fmt: skip
 
 CHILD = """
-import json, resource, sys, time
+import json, pathlib, sys, time
 from simplechrome.data import prepare, PrepareOptions
 t = time.perf_counter()
 splits = prepare(sys.argv[1], sys.argv[2], cell=sys.argv[3], out=sys.argv[4], overwrite=True,
                  options=PrepareOptions(genes="all"))
 seconds = time.perf_counter() - t
 n = sum(s.n_genes for s in splits.values())
+manifest = json.loads((pathlib.Path(sys.argv[4]) / sys.argv[3] / "manifest.json").read_text())
+records = [t.get("records_on_gene_chromosomes") for t in manifest["tracks"]]
+# VmHWM: this process image's peak RSS (getrusage's ru_maxrss would carry the parent's peak
+# over fork and exec)
+hwm = next(l for l in open("/proc/self/status") if l.startswith("VmHWM"))
 print(json.dumps({"seconds": seconds, "genes": n, "marks": splits["train"].n_marks,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "records": records, "peak_rss_mb": int(hwm.split()[1]) / 1024}))
 """
 
 
@@ -153,6 +158,7 @@ def main() -> None:
             "max_peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs), 1),
             "genes": runs[0]["genes"],
             "marks": runs[0]["marks"],
+            "records_counted": runs[0]["records"],
         }
     result["goals"] = {
         "bigwig_under_60s": result["bigwig"]["median_seconds"] < 60,
