@@ -102,7 +102,7 @@ def cmd_download(args: argparse.Namespace) -> int:
 def cmd_prepare(args: argparse.Namespace) -> int:
     import time
 
-    from .data.preparation import PrepareOptions, prepare, read_sheet
+    from .data import PrepareOptions, prepare, read_sheet
     from .errors import InputError
 
     options = PrepareOptions(

@@ -9,7 +9,7 @@ import numpy as np
 
 from .data.cell import find_split_files, load_cell
 from .data.histone import HistoneData
-from .data.preparation import read_manifest
+from .data.prepared import read_manifest
 from .data.readers import read_deepchrome_csv
 from .errors import InputError
 

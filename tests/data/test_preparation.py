@@ -12,6 +12,7 @@ from simplechrome.cli import main
 from simplechrome.data import PrepareOptions, load_cell, prepare
 from simplechrome.data import synthetic_tracks as st
 from simplechrome.data.cache import file_hash
+from simplechrome.data.preparation import gene_windows
 from simplechrome.errors import InputError
 
 from .test_tracks import SIZES, brute, make_genes
@@ -78,7 +79,6 @@ def test_cell_folder_round_trip(inputs, tmp_path):
     # the four formats of the same reads give one matrix, equal to brute force
     whole = np.concatenate([p.x for p in splits.values()])
     ids = np.concatenate([p.gene_ids for p in splits.values()])
-    from simplechrome.data.preparation import gene_windows
 
     want = brute(inputs["reads"], gene_windows(inputs["genes"].loc[ids], COVERAGE), "coverage")
     for m in range(4):
@@ -136,7 +136,6 @@ def test_strand_order_reverses_minus_strand_bins(inputs):
     strand = prepare(
         d / "sheet.tsv", d / "genes.gtf.gz", options=PrepareOptions(order="strand", **kw)
     )
-    from simplechrome.data.preparation import gene_windows
 
     for name in genomic:
         ids = strand[name].gene_ids

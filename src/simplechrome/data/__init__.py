@@ -14,7 +14,8 @@ from .annotation import (
 from .cell import find_split_files, load_cell
 from .histone import DEEPCHROME_MARKS, HistoneData, concat, normalise_gene_id
 from .neighbors import neighbor_indices
-from .preparation import PrepareOptions, prepare, read_sheet
+from .preparation import PrepareOptions, prepare
+from .prepared import read_sheet
 from .readers import read_deepchrome_csv, read_deepdiff_csv
 from .splits import split_by_chromosome, split_random
 from .synthetic import SyntheticCell, make_synthetic

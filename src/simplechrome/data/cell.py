@@ -133,7 +133,7 @@ def load_cell(
 
 def _manifest(split_file: Path) -> tuple[dict | None, Path | None]:
     """The ``prepare`` manifest beside or above the split files, and its folder."""
-    from .preparation import read_manifest
+    from .prepared import read_manifest
 
     for folder in (split_file.parent, split_file.parent.parent):
         manifest = read_manifest(folder)
