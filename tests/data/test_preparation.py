@@ -123,6 +123,12 @@ def test_regression_targets_and_unlabelled_folders(inputs, tmp_path):
     np.testing.assert_allclose(
         reg["test"].y, np.log2(expr.loc[reg["test"].gene_ids] + 1), rtol=1e-6
     )
+    direct = prepare(
+        d / "sheet.tsv", d / "genes.gtf.gz", expression=d / "expr.pc", options=opts,
+        task="regression",
+    )  # fmt: skip
+    np.testing.assert_array_equal(direct["test"].y, reg["test"].y)
+    assert direct["test"].task == "regression"
     prepare(d / "sheet.tsv", d / "genes.gtf.gz", out=tmp_path / "b", options=opts)
     bare = load_cell(tmp_path / "b" / "E1")
     assert all(p.y is None for p in bare.values())
@@ -168,6 +174,7 @@ def test_cli_prepare_and_its_bad_inputs(inputs, tmp_path, capsys):
     assert "exists" in capsys.readouterr().err
     assert main([*args, *out, "--overwrite"]) == 0
     capsys.readouterr()
+    out = ["--out", str(tmp_path / "never"), "--split", "random"]
 
     def fails(argv: list[str], message: str) -> None:
         assert main(argv) == 2

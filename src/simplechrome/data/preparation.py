@@ -272,6 +272,9 @@ def prepare(
     if cell is None and len(cells) > 1:
         raise InputError(f"the sheet lists cells {', '.join(cells)}: choose one", path=sheet)
     cell = cell or cells[0]
+    target = None if out is None else Path(out) / cell
+    if target is not None and not overwrite and target.is_dir() and any(target.iterdir()):
+        raise InputError("output folder exists and is not empty (overwrite it?)", path=target)
     mine = sorted((t for t in listed if t.cell == cell), key=lambda t: t.mark)
     if not mine:
         raise InputError(f"no tracks for cell {cell!r} (it lists {', '.join(cells)})", path=sheet)
@@ -327,9 +330,9 @@ def prepare(
             "tracks": track_info,
             "genes": {k: v.n_genes for k, v in splits.items()}
             | {"near_chromosome_end": int(clipped.sum())},
-            "seconds": round(time.perf_counter() - started, 3),
+            "track_seconds": round(time.perf_counter() - started, 3),
         }
-        write_prepared(splits, genes, clipped, expr, column, manifest, Path(out) / cell, overwrite)
+        write_prepared(splits, genes, clipped, expr, column, manifest, target, overwrite)
     if task == "regression":
         targets = regression_targets(expr, column)
         splits = {
