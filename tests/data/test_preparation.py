@@ -205,6 +205,7 @@ def test_cli_prepare_and_its_bad_inputs(inputs, tmp_path, capsys):
     bad.write_text("chr1\t10\t50\tN\t0\t+\nchr1\t10\n")
     sheet.write_text(f"cell\tmark\tpath\nE1\tH3K4me3\t{bad}\n")
     fails(["prepare", str(sheet), *args[2:], *out], "bad.tagAlign:2: expected 6")
+    assert not (tmp_path / "never").exists()  # nothing half-written
 
 
 def test_a_progress_bar_per_track(inputs, capsys):
