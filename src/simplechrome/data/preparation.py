@@ -129,12 +129,8 @@ def _read_gene_list(path: Path) -> set[str]:
 
 def gene_windows(genes: pd.DataFrame, options: PrepareOptions) -> tracks.Windows:
     """The bins of every gene (see the module docstring for the coordinates)."""
-    tss0 = genes["tss"].to_numpy(np.int64) - 1
-    left = tss0 - options.window
-    if options.order == "strand":
-        left = np.where(genes["strand"].to_numpy() == "-", left + 1, left)
-    return tracks.Windows(
-        genes["chrom"].to_numpy().astype(str), left, options.n_bins, options.bin_size
+    return tracks.Windows.around_tss(
+        genes, options.n_bins, options.bin_size, strand_order=options.order == "strand"
     )
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Literal
 
 import numpy as np
+import pandas as pd
 
 from ..errors import InputError
 
@@ -69,6 +70,18 @@ class Windows:
 
     def __len__(self) -> int:
         return len(self.left)
+
+    @classmethod
+    def around_tss(
+        cls, tss: pd.DataFrame, n_bins: int, bin_size: int, *, strand_order: bool = False
+    ) -> Windows:
+        """Bins centred on each TSS (``chrom``, 1-based ``tss``, ``strand`` columns): the
+        window is ``[tss - 1 - half, tss - 1 + half)``; with ``strand_order`` minus-strand
+        windows are mirrored (``[tss - half, tss + half)``), to be read right to left."""
+        left = tss["tss"].to_numpy(np.int64) - 1 - n_bins * bin_size // 2
+        if strand_order:
+            left = np.where(tss["strand"].to_numpy() == "-", left + 1, left)
+        return cls(tss["chrom"].to_numpy().astype(str), left, n_bins, bin_size)
 
     def by_chrom(self) -> dict[str, np.ndarray]:
         """Gene indices per chromosome."""

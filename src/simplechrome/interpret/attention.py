@@ -9,6 +9,7 @@ import pandas as pd
 
 from .._io import atomic_write
 from ..data.histone import HistoneData, isin
+from ..data.tracks import Windows
 
 WINDOW_BP = 5000  # DeepChrome's window: TSS +/- 5 kb in 100 bp bins, leftmost bin first
 
@@ -32,10 +33,9 @@ def attention_table(
 def bin_intervals(tss: pd.DataFrame, n_bins: int, bin_size: int) -> tuple[np.ndarray, np.ndarray]:
     """0-based half-open ``(starts, ends)`` ``(genes, bins)`` of each gene's bins, TSS +/- half
     the window, leftmost genomic position first (the published bin order, both strands)."""
-    half = n_bins * bin_size // 2
-    tss0 = tss["tss"].to_numpy(np.int64) - 1  # GTF positions are 1-based
-    starts = tss0[:, None] - half + np.arange(n_bins)[None, :] * bin_size
-    return starts, starts + bin_size
+    windows = Windows.around_tss(tss, n_bins, bin_size)  # the bins `prepare` counts in
+    edges = windows.edges(np.arange(len(windows)))
+    return edges[:, :-1], edges[:, 1:]
 
 
 def bedgraph_lines(
