@@ -216,3 +216,50 @@ def test_gan_train_sample_plot(tmp_path, capsys, cell_dir):
     code, _, err = run(capsys, "gan", "sample", clf, "-o", tmp_path / "y.npz")
     assert code == 2 and "not a GAN" in err
     assert not (tmp_path / "x.npz").exists() and not (tmp_path / "y.npz").exists()
+
+
+def _write_expression(path, expression) -> None:
+    """A Roadmap-style expression matrix (tab-separated, trailing tab on data rows)."""
+    text = "gene_id\t" + "\t".join(expression.columns) + "\n"
+    text += "".join(
+        f"{g}\t" + "\t".join(f"{v:.3f}" for v in row) + "\t\n" for g, row in expression.iterrows()
+    )
+    path.write_text(text)
+
+
+def test_evaluate_without_data_on_runs_of_every_verb(tmp_path, capsys, cell_dir):
+    """``evaluate RUN`` rebuilds the run's own splits from its directory, whichever verb made
+    it: train, experiment (with a labelled budget) or demo."""
+    from simplechrome.experiments import load_spec, run_experiment
+    from tests.conftest import write_spec
+
+    spec = write_spec(
+        tmp_path / "s.yaml", {"SYN01": cell_dir}, models=["logreg"], seeds=[0], sizes=[60]
+    )
+    result = run_experiment(load_spec(spec), tmp_path / "exp", workers=1)
+    exp_run = tmp_path / "exp" / "runs" / result.table["run_id"].iloc[0]
+    assert run(capsys, "-q", "demo", "--out", tmp_path / "demo", "--genes", "600")[0] == 0
+    for run_dir in (exp_run, tmp_path / "demo" / "runs" / "logreg"):
+        code, _, err = run(capsys, "evaluate", run_dir, "-o", tmp_path / "m.json")
+        assert code == 0, err
+        again = json.loads((tmp_path / "m.json").read_text())
+        assert again == json.loads((run_dir / "metrics.json").read_text())
+    # the budget's 60 genes: 48 to train, 12 to stop early
+    metrics = json.loads((exp_run / "metrics.json").read_text())
+    assert metrics["train"]["n_genes"] == 48 and metrics["valid"]["n_genes"] == 12
+
+
+def test_a_configs_task_is_honoured_and_an_explicit_task_overrides_it(
+    tmp_path, capsys, cell_dir, synthetic
+):
+    _write_expression(tmp_path / "rpkm.pc", synthetic.expression)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("model: logreg\ntrain: {task: regression}\n")
+    common = ["-q", "train", "--data", cell_dir, "--config", cfg, "--expression",
+              tmp_path / "rpkm.pc"]  # fmt: skip
+    code, _, err = run(capsys, *common, "--out", tmp_path / "reg")
+    assert code == 0, err
+    assert "pearson" in json.loads((tmp_path / "reg" / "metrics.json").read_text())["test"]
+    code, _, err = run(capsys, *common, "--task", "classification", "--out", tmp_path / "clf")
+    assert code == 0, err
+    assert "auroc" in json.loads((tmp_path / "clf" / "metrics.json").read_text())["test"]

@@ -16,14 +16,21 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 _LAZY = {
     "models": ("simplechrome.models", None),
+    "experiments": ("simplechrome.experiments", None),
+    "analyse": ("simplechrome.api", "analyse"),
+    "embed": ("simplechrome.api", "embed"),
     "evaluate": ("simplechrome.api", "evaluate"),
+    "evaluate_run": ("simplechrome.api", "evaluate_run"),
     "fit": ("simplechrome.api", "fit"),
     "predict": ("simplechrome.api", "predict"),
+    "report": ("simplechrome.api", "report"),
+    "train_run": ("simplechrome.api", "train_run"),
     "RunConfig": ("simplechrome.config", "RunConfig"),
+    "RunData": ("simplechrome.config", "RunData"),
     "TrainConfig": ("simplechrome.config", "TrainConfig"),
     "HistoneData": ("simplechrome.data", "HistoneData"),
     "load_cell": ("simplechrome.data", "load_cell"),
@@ -36,10 +43,15 @@ _LAZY = {
 __all__ = [
     "HistoneData",
     "RunConfig",
+    "RunData",
     "TrainConfig",
     "TrainedModel",
     "__version__",
+    "analyse",
+    "embed",
     "evaluate",
+    "evaluate_run",
+    "experiments",
     "fit",
     "load_cell",
     "load_run",
@@ -47,6 +59,8 @@ __all__ = [
     "models",
     "predict",
     "prepare",
+    "report",
+    "train_run",
 ]
 
 
@@ -66,8 +80,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs
-    from . import models
-    from .api import evaluate, fit, predict
-    from .config import RunConfig, TrainConfig
+    from . import experiments, models
+    from .api import analyse, embed, evaluate, evaluate_run, fit, predict, report, train_run
+    from .config import RunConfig, RunData, TrainConfig
     from .data import HistoneData, load_cell, make_synthetic, prepare
     from .train import TrainedModel, load_run

@@ -65,3 +65,13 @@ def home() -> Path:
     """The cache/data directory: ``$SIMPLECHROME_HOME`` or ``~/.cache/simplechrome``."""
     env = os.environ.get("SIMPLECHROME_HOME")
     return Path(env) if env else Path.home() / ".cache" / "simplechrome"
+
+
+def caching() -> bool:
+    """Whether on-disk caches (parsed splits, pretrained VAEs) are used.
+
+    ``SIMPLECHROME_CACHE=off`` turns them off: every load parses and every VAE is fitted, which
+    leak tests need (a cache keyed without labels would otherwise compare a result with
+    itself).
+    """
+    return os.environ.get("SIMPLECHROME_CACHE", "on").lower() not in ("off", "0", "no", "false")

@@ -1,16 +1,36 @@
-"""The public Python API: the same operations as the command line."""
+"""The public Python API: the same operations as the command line, which only calls these.
+
+    import simplechrome as sc
+    cell = sc.load_cell("path/to/E012")
+    model = sc.fit("deepchrome", cell["train"], cell["valid"])
+    sc.evaluate(model, cell["test"])
+    run = sc.train_run("attentivechrome", sc.RunData.one_cell("path/to/E012"), out="runs/ac")
+    sc.evaluate_run("runs/ac")                 # every split, rebuilt from the run directory
+    sc.experiments.run(sc.experiments.load_spec("configs/grid.yaml"), "results/grid")
+    sc.report("results/grid", "grid.html")
+"""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from .config import RunConfig, TrainConfig
-from .data.histone import HistoneData
-from .train import TrainedModel, load_run, save_run
+from ._io import atomic_write
+from .config import RunConfig, RunData, TrainConfig
+from .data import load_cell, read_deepchrome_csv
+from .data.histone import HistoneData, concat
+from .data.run_splits import load_run_splits
+from .errors import InputError, ModelMismatchError
+from .experiments.runs import Run, analyse_run, make_run
+from .report import build_report, gan_report, write_page
+from .train import TrainedModel, load_run, read_analysis, read_run_config
 from .train import fit as _fit
+
+log = logging.getLogger(__name__)
 
 
 def fit(
@@ -19,21 +39,24 @@ def fit(
     valid: HistoneData,
     *,
     config: TrainConfig | None = None,
-    out: str | Path | None = None,
-    test: HistoneData | None = None,
     **model_params: Any,
 ) -> TrainedModel:
-    """Train registry model ``model``; with ``out``, also write a run directory.
+    """Train registry model ``model`` on ``train``, early-stopping on ``valid``.
 
     >>> cell = load_cell("E012")                      # doctest: +SKIP
     >>> m = fit("deepchrome", cell["train"], cell["valid"])   # doctest: +SKIP
     """
-    config = config or TrainConfig()
-    trained = _fit(model, train, valid, config=config, model_params=model_params)
-    if out is not None:
-        splits = {"train": train, "valid": valid, **({"test": test} if test is not None else {})}
-        save_run(out, trained, splits, config=RunConfig(model, model_params, config))
-    return trained
+    return _fit(model, train, valid, config=config or TrainConfig(), model_params=model_params)
+
+
+def train_run(
+    config: RunConfig | str, data: RunData, *, out: str | Path | None = None
+) -> Run:
+    """Make one run (train, evaluate every split, compute its analyses) on the genes ``data``
+    describes; with ``out``, write its run directory. ``config`` may be a model name."""
+    if isinstance(config, str):
+        config = RunConfig(config)
+    return make_run(config, data, out=out)
 
 
 def _model(model: TrainedModel | str | Path) -> TrainedModel:
@@ -48,3 +71,178 @@ def evaluate(model: TrainedModel | str | Path, data: HistoneData) -> dict[str, A
 def predict(model: TrainedModel | str | Path, data: HistoneData) -> pd.DataFrame:
     """Per-gene scores of a model (or run directory): ``gene_id, label, score``."""
     return _model(model).predict(data)
+
+
+def embed(model: TrainedModel | str | Path, data: HistoneData) -> np.ndarray:
+    """Latent means ``(genes, latent)`` of a VAE or latent model (or run directory)."""
+    return _model(model).embed(data)
+
+
+# -- run directories ----------------------------------------------------------------------------
+def run_splits(run: str | Path, data: str | Path | None = None) -> dict[str, HistoneData]:
+    """The splits a run's model is used on: with ``data`` (a cell folder, DeepDiff prefix, EID
+    or one split's CSV file) that cell's splits, read as the run read its own (task,
+    expression, annotation); without, the run's own splits rebuilt from its directory."""
+    _, run_data = read_run_config(run)
+    if data is None:
+        return load_run_splits(run_data).as_dict()
+    source = Path(data)
+    if source.is_file():
+        return {"": read_deepchrome_csv(source)}
+    return load_cell(
+        data,
+        task=run_data.task,  # type: ignore[arg-type]
+        expression=run_data.expression,
+        gtf=run_data.gtf,
+    )
+
+
+def marks_note(model: TrainedModel, data: HistoneData) -> str | None:
+    """A line saying which of ``data``'s marks the model reads, when it reads fewer."""
+    extra = [m for m in data.marks if m not in model.marks]
+    if not extra:
+        return None
+    return (
+        f"{data.cell} has marks {', '.join(data.marks)}; the model was trained on "
+        f"{', '.join(model.marks)} and reads those only (ignoring {', '.join(extra)})"
+    )
+
+
+def evaluate_run(
+    run: str | Path, data: str | Path | None = None, *, output: str | Path | None = None
+) -> dict[str, dict[str, Any]]:
+    """Metrics of a run on its own splits (rebuilt from the run directory) or on another cell's
+    (``data``); with ``output``, also written as JSON in ``metrics.json``'s shape."""
+    from .train import evaluate_splits, write_metrics
+
+    model = _model(run)
+    splits = run_splits(run, data)
+    for split in splits.values():
+        note = marks_note(model, split)
+        if note:
+            log.warning(note)
+            break
+    metrics = evaluate_splits(model, splits)
+    if output is not None:
+        write_metrics(output, metrics)
+    return metrics
+
+
+def predict_run(
+    run: str | Path,
+    data: str | Path,
+    output: str | Path,
+    *,
+    attention: str | Path | None = None,
+    gtf: str | Path | None = None,
+) -> tuple[pd.DataFrame, list[Path]]:
+    """Per-gene scores of a run's model on ``data`` (a split CSV or a cell folder), written as
+    a TSV ``gene_id, score, label[, split]``; with ``attention``, also the model's bin and mark
+    attention (TSV, npz and, with ``gtf``, one bedGraph per mark) in that folder."""
+    model = _model(run)
+    model.require("scores")
+    if attention is not None:
+        model.require("attention")
+    splits = run_splits(run, data)
+    frames = [model.predict(part, split=name or None) for name, part in splits.items()]
+    table = pd.concat(frames)[
+        ["gene_id", "score", "label", *(["split"] if len(frames) > 1 else [])]
+    ]
+    with atomic_write(output) as fh:
+        table.to_csv(fh, sep="\t", index=False, float_format="%.6g")
+    written: list[Path] = []
+    if attention is not None:
+        from .data import read_gtf_tss
+        from .interpret import write_attention
+
+        whole = concat(list(splits.values()))
+        bins, marks_att = model.attention(whole)
+        tss = read_gtf_tss(gtf) if gtf is not None else None
+        written = write_attention(attention, whole, bins, marks_att, model.marks, tss=tss)
+    return table, written
+
+
+def embed_run(run: str | Path, data: str | Path | None, output: str | Path) -> dict[str, Any]:
+    """Latent means of every gene of ``data``'s splits (default: the run's own), written as
+    ``.npz`` with ``gene_ids``, ``split``, ``latent`` and ``label`` (-1: unlabelled)."""
+    model = _model(run)
+    splits = run_splits(run, data)
+    latents = {name: model.embed(part) for name, part in splits.items()}
+    arrays = {
+        "gene_ids": np.concatenate([d.gene_ids for d in splits.values()]),
+        "split": np.concatenate([[n] * d.n_genes for n, d in splits.items()]),
+        "latent": np.concatenate(list(latents.values())),
+        "label": np.concatenate(
+            [d.y if d.y is not None else np.full(d.n_genes, -1) for d in splits.values()]
+        ),
+    }
+    with atomic_write(output, "wb") as fh:
+        np.savez(fh, **arrays)
+    return arrays
+
+
+def analyse(run: str | Path) -> list[Path]:
+    """Compute a run's analyses (what the report draws) and store them in its directory."""
+    return analyse_run(run)
+
+
+def report(
+    results: str | Path | list[str | Path], out: str | Path, *, published: str | Path | None = None
+) -> Path:
+    """The HTML report of one or more results folders (from stored tables only)."""
+    return build_report(results, out, published=published)
+
+
+# -- generators ----------------------------------------------------------------------------------
+def gan_sample(
+    run: str | Path,
+    n: int,
+    *,
+    classes: tuple[int, ...] = (0, 1),
+    level: float | None = None,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    """Generated genes of a GAN run: ``signals`` (transformed), ``counts`` (mapped back to the
+    input scale), ``condition`` and ``marks``. ``n`` genes per class, or ``n`` at ``level``
+    (``log2(RPKM + 1)``) for a GAN trained on regression targets."""
+    gan = _model(run)
+    gan.require("samples")
+    if gan.task == "regression":
+        if level is None:
+            raise InputError("a regression GAN samples at a --level (log2(RPKM + 1))")
+        conditions = np.full(n, level, dtype=np.float64)
+    else:
+        if level is not None:
+            raise InputError("--level needs a GAN trained with --task regression; use --class")
+        conditions = np.repeat(classes, n)
+    signals = gan.generate(conditions, seed=seed)
+    return {
+        "signals": signals,
+        "counts": gan.transform.inverse(signals),
+        "condition": conditions,
+        "marks": np.array(gan.marks),
+    }
+
+
+def write_arrays(path: str | Path, arrays: dict[str, np.ndarray]) -> Path:
+    """Write arrays as a compressed ``.npz`` (atomically)."""
+    with atomic_write(path, "wb") as fh:
+        np.savez_compressed(fh, **arrays)
+    return Path(path)
+
+
+def gan_plot(run: str | Path, output: str | Path) -> Path:
+    """The HTML page of a GAN run's quality measures and views, drawn from its stored analysis
+    tables (computed first if the run has none)."""
+    from .report.sections_gan import GAN_TABLES
+
+    gan = _model(run)
+    gan.require("samples")
+    if read_analysis(run, "gan_quality") is None:
+        analyse_run(run)
+    tables = {name: read_analysis(run, name) for name in GAN_TABLES}
+    if any(t is None for t in tables.values()):
+        raise ModelMismatchError(f"{run}: the run's data has no labelled test genes to compare")
+    _, data = read_run_config(run)
+    sections = gan_report(tables, title=f"{gan.name} on {data.test_cell}")
+    return write_page(output, f"simplechrome GAN: {run}", "", sections)

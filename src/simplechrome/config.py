@@ -15,14 +15,19 @@ T = TypeVar("T")
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    """How a model is trained. Every field has the DeepChrome-style default."""
+    """How a model is trained.
+
+    ``lr``, ``batch_size``, ``patience`` and ``max_epochs`` left at ``None`` take the model's
+    own defaults from its registry entry (e.g. 64-gene batches and patience 10 for
+    AttentiveChrome, 1e-2 for linear-12); a run records the values it used.
+    """
 
     task: str = "classification"  # or "regression"
-    max_epochs: int = 60
-    batch_size: int = 256
-    lr: float | None = None  # None: the model's own default (``default_lr``), else 1e-3
+    max_epochs: int | None = None  # None: the model's default (60 for most)
+    batch_size: int | None = None  # None: the model's default (256 for most)
+    lr: float | None = None  # None: the model's default (1e-3 for most)
     weight_decay: float = 0.0
-    patience: int = 6  # epochs without a better validation score before stopping
+    patience: int | None = None  # epochs without a better validation score before stopping
     lr_decay: float = 1.0  # < 1: multiply the learning rate by this on a validation plateau
     lr_patience: int = 2  # epochs without a better validation score before the decay
     seed: int = 0
@@ -38,8 +43,9 @@ class TrainConfig:
         if self.task not in ("classification", "regression"):
             raise ConfigError(f"task must be 'classification' or 'regression', not {self.task!r}")
         for name in ("max_epochs", "batch_size", "patience"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1, not {getattr(self, name)}")
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ConfigError(f"{name} must be at least 1, not {value}")
         if not 0 < self.lr_decay <= 1:
             raise ConfigError(f"lr_decay must be in (0, 1], not {self.lr_decay!r}")
         if self.lr_patience < 0:
@@ -62,6 +68,73 @@ class RunConfig:
         return dataclasses.asdict(self)
 
 
+@dataclasses.dataclass(frozen=True)
+class RunData:
+    """The data block of a run directory: which genes a run read, and how to read them again.
+
+    The same shape whichever verb made the run (``train``, ``experiment``, ``demo``), so that
+    ``evaluate``, ``predict``, ``embed`` and ``gan sample`` rebuild a run's splits from the
+    run directory alone (``simplechrome.data.load_run_splits``).
+
+    Attributes:
+        cells: cell name -> folder, DeepDiff prefix or downloaded EID (or ``synthetic:N:SEED``
+            for the package's synthetic cell).
+        train_cells: the cells whose train (and valid) splits trained the run.
+        test_cell: the cell whose test split scores it.
+        task, expression, gtf, split, split_seed: as ``load_cell`` takes them.
+        marks: the marks the run read, by name (``None``: the test cell's).
+        size: the labelled budget: how many labelled genes the run may read, training and
+            early-stopping genes together (``None``: every labelled gene of the splits).
+        budget_seed: the seed of the nested budget subset.
+        transductive: VAE pretraining also saw the valid and test signals (never labels).
+    """
+
+    cells: dict[str, str] = dataclasses.field(default_factory=dict)
+    train_cells: tuple[str, ...] = ()
+    test_cell: str = ""
+    task: str = "classification"
+    expression: str | None = None
+    gtf: str | None = None
+    split: str = "files"
+    split_seed: int = 0
+    marks: tuple[str, ...] | None = None
+    size: int | None = None
+    budget_seed: int = 0
+    transductive: bool = False
+
+    @classmethod
+    def one_cell(cls, path: str, **options: Any) -> RunData:
+        """A run trained and tested on one cell's own splits."""
+        name = Path(str(path)).name or str(path)
+        return cls(cells={name: str(path)}, train_cells=(name,), test_cell=name, **options)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["train_cells"] = list(self.train_cells)
+        d["marks"] = None if self.marks is None else list(self.marks)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None, *, where: str = "data") -> RunData:
+        """The data block read back; refuses unknown keys (an older run's block names its
+        cell as ``path``, which is read as a one-cell run)."""
+        data = dict(data or {})
+        if "path" in data and "cells" not in data:  # written by simplechrome 0.1's train
+            path = data.pop("path")
+            return cls.one_cell(path, **{k: v for k, v in data.items() if k in _RUN_DATA_KEYS})
+        unknown = sorted(set(data) - _RUN_DATA_KEYS)
+        if unknown:
+            raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
+        if "train_cells" in data:
+            data["train_cells"] = tuple(data["train_cells"])
+        if data.get("marks") is not None:
+            data["marks"] = tuple(data["marks"])
+        return cls(**data)
+
+
+_RUN_DATA_KEYS = {f.name for f in dataclasses.fields(RunData)}
+
+
 def from_dict(cls: type[T], data: dict[str, Any], *, where: str = "config") -> T:
     """Build dataclass ``cls`` from a mapping, refusing unknown keys and wrong types."""
     if not isinstance(data, dict):
@@ -79,8 +152,14 @@ def from_dict(cls: type[T], data: dict[str, Any], *, where: str = "config") -> T
         if dataclasses.is_dataclass(default):
             kwargs[name] = from_dict(type(default), value or {}, where=f"{where}.{name}")
         else:
+            if default is None:  # an optional field: its annotation says what it holds
+                default = _OPTIONAL_SAMPLES.get(str(fields[name].type))
             kwargs[name] = _coerce(value, default, f"{where}.{name}")
     return cls(**kwargs)
+
+
+# a sample value of each optional field type, for type checks (None itself says nothing)
+_OPTIONAL_SAMPLES: dict[str, Any] = {"int | None": 0, "float | None": 0.0, "str | None": ""}
 
 
 def _coerce(value: Any, default: Any, where: str) -> Any:

@@ -9,7 +9,7 @@ import numpy as np
 
 from .data.cell import find_split_files, load_cell
 from .data.histone import HistoneData
-from .data.prepared import read_manifest
+from .data.prepared_folder import read_manifest
 from .data.readers import read_deepchrome_csv
 from .errors import InputError
 
@@ -55,13 +55,19 @@ def _describe_split(name: str, data: HistoneData) -> str:
 
 
 def _describe_run(path: Path) -> list[str]:
-    from .train.run import load_run  # torch is imported only when a run is described
+    from .train import load_run, read_run_config  # torch only when a run is described
 
-    model, config = load_run(path)
+    model, _ = load_run(path)
+    _, data = read_run_config(path)
+    trained_on = "+".join(data.train_cells)
+    where = ", ".join(f"{name}: {source}" for name, source in data.cells.items())
+    budget = "every labelled gene" if data.size is None else f"{data.size} labelled genes"
     lines = [
-        f"{path}: run of model {model.name} ({model.n_parameters():,} parameters), "
-        f"{model.task}, marks {', '.join(model.marks)} x {model.n_bins} bins",
-        f"  data: {config.get('data')}",
+        f"{path}: run of model {model.name} ({model.family}, "
+        f"{model.n_parameters():,} parameters), {model.task}, marks {', '.join(model.marks)} x "
+        f"{model.n_bins} bins",
+        f"  data: trained on {trained_on or '?'} ({budget}), tested on {data.test_cell or '?'}"
+        f"; {where}",
     ]
     metrics_file = path / "metrics.json"
     if metrics_file.exists():

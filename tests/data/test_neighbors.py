@@ -35,21 +35,14 @@ def test_coexpression_leaves_the_target_cell_out(synthetic):
     # scrambling the target cell's own column (the label) must change nothing
     expr = synthetic.expression.copy()
     expr[data.cell] = np.random.default_rng(0).permutation(expr[data.cell].to_numpy())
-    data.expression = expr
-    try:
-        after = neighbor_indices(data, 5, by="coexpression")
-    finally:
-        data.expression = synthetic.expression
+    after = neighbor_indices(data.replace(expression=expr), 5, by="coexpression")
     np.testing.assert_array_equal(before, after)
     # ... while another cell's column does count
     expr2 = synthetic.expression.copy()
     other = [c for c in expr2.columns if c != data.cell][0]
     expr2[other] = np.random.default_rng(0).permutation(expr2[other].to_numpy()) * 1e3
-    data.expression = expr2
-    try:
-        assert not np.array_equal(before, neighbor_indices(data, 5, by="coexpression"))
-    finally:
-        data.expression = synthetic.expression
+    changed = neighbor_indices(data.replace(expression=expr2), 5, by="coexpression")
+    assert not np.array_equal(before, changed)
 
 
 def test_neighbourhoods_share_activity(synthetic):
@@ -73,8 +66,7 @@ def test_random_neighbours_are_seeded_and_exclude_self(synthetic):
 
 
 def test_neighbours_need_annotation(synthetic):
-    data = synthetic.splits["train"].subset(slice(0, 10))
-    data.tss = None
+    data = synthetic.splits["train"].subset(slice(0, 10)).replace(tss=None)
     with pytest.raises(InputError, match="TSS table"):
         neighbor_indices(data, 3, by="genome")
     with pytest.raises(InputError, match="unknown neighbour"):
@@ -103,3 +95,13 @@ def test_random_split_is_a_seeded_partition(synthetic):
     for k in a:
         np.testing.assert_array_equal(a[k].gene_ids, b[k].gene_ids)
     assert a["train"].n_genes == 540
+
+
+def test_histone_data_is_immutable(synthetic):
+    import dataclasses
+
+    data = synthetic.splits["train"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        data.expression = None  # type: ignore[misc]
+    renamed = data.replace(cell="other")
+    assert renamed.cell == "other" and data.cell == "SYN01"

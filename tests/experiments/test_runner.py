@@ -13,8 +13,7 @@ import pytest
 from simplechrome.errors import ConfigError
 from simplechrome.experiments import load_spec, plan, run_experiment
 from simplechrome.train import RUN_FILES
-
-from .conftest import write_spec
+from tests.conftest import write_spec
 
 VOLATILE = ["seconds"]  # wall time is the only column allowed to differ between two runs
 

@@ -11,7 +11,7 @@ from simplechrome import models
 from simplechrome.cli import main
 from simplechrome.data import make_synthetic, write_cell
 from simplechrome.experiments import load_spec, run_experiment
-from simplechrome.experiments.report import build_report
+from simplechrome.report import build_report
 
 
 def test_neighbour_model_shapes():

@@ -4,8 +4,8 @@ import pytest
 
 from simplechrome.errors import ConfigError
 from simplechrome.experiments import load_spec, parse_spec, plan
-
-from .conftest import write_spec
+from simplechrome.train import resolve_config
+from tests.conftest import write_spec
 
 
 def test_grid_plan(tmp_path, three_cells):
@@ -23,7 +23,8 @@ def test_a_model_can_override_training_settings(tmp_path, three_cells):
     runs = plan(spec)
     by_model = {r.model.tag: r.train for r in runs}
     assert (by_model["gan"].batch_size, by_model["gan"].max_epochs) == (64, 9)
-    assert (by_model["logreg"].batch_size, by_model["logreg"].max_epochs) == (256, 3)
+    logreg = resolve_config(by_model["logreg"], "logreg")  # open settings: the model's own
+    assert (logreg.batch_size, logreg.max_epochs) == (256, 3)
     assert all(r.train.seed == r.seed and r.train.threads == 1 for r in runs)
 
 

@@ -7,13 +7,8 @@ import torch
 from simplechrome import models
 from simplechrome.errors import ConfigError
 
-TORCH_MODELS = [
-    n
-    for n in models.names()
-    if models.get(n).kind == "torch"
-    and getattr(models.get(n).cls, "task_kind", "supervised") == "supervised"  # not vae, gan
-    and getattr(models.get(n).cls, "inputs", "signals") == "signals"  # not latent-slot models
-]
+# torch models that score (marks, bins) signals: not the VAE, the GAN or latent-slot models
+TORCH_MODELS = [n for n in models.names() if models.get(n).reads_signals]
 
 
 def logits(out):

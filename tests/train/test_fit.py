@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from simplechrome import models
-from simplechrome.config import RunConfig, TrainConfig
+from simplechrome.config import RunConfig, RunData, TrainConfig
 from simplechrome.data import make_synthetic
 from simplechrome.errors import InputError, ModelMismatchError, RunError
-from simplechrome.train import TrainedModel, fit, load_run, save_run
+from simplechrome.train import TrainedModel, fit, load_run, read_run_config, save_run
 
 FAST = TrainConfig(max_epochs=4, patience=2, progress=False)
 
@@ -96,7 +96,11 @@ def test_run_directory(tmp_path, synthetic):
     s = synthetic.splits
     trained = fit("linear", s["train"], s["valid"], config=FAST)
     metrics = save_run(
-        tmp_path / "run", trained, s, config=RunConfig("linear", {}, FAST), data={"path": "x"}
+        tmp_path / "run",
+        trained,
+        s,
+        config=RunConfig("linear", {}, FAST),
+        data=RunData.one_cell("x"),
     )
     files = sorted(p.name for p in (tmp_path / "run").iterdir())
     assert files == sorted(
@@ -108,7 +112,8 @@ def test_run_directory(tmp_path, synthetic):
     assert list(preds.columns) == ["gene_id", "label", "score", "split"]
     assert len(preds) == sum(d.n_genes for d in s.values())
     model, config = load_run(tmp_path / "run")
-    assert config["model"] == "linear" and config["data"] == {"path": "x"}
+    assert config["model"] == "linear" and config["data"]["cells"] == {"x": "x"}
+    assert read_run_config(tmp_path / "run")[1] == RunData.one_cell("x")  # the one schema
     assert model.evaluate(s["test"]) == metrics["test"]
     with pytest.raises(RunError, match="already exists"):
         save_run(tmp_path / "run", trained, s, config=RunConfig("linear", {}, FAST))

@@ -8,8 +8,7 @@ import torch
 
 from simplechrome import models
 from simplechrome.config import TrainConfig
-from simplechrome.train import TrainedModel, fit
-from simplechrome.train.loop import pretrained_vae
+from simplechrome.train import TrainedModel, fit, pretrained_vae
 
 FAST = TrainConfig(max_epochs=4, patience=2, progress=False)
 

@@ -3,6 +3,7 @@ neighbours and splits."""
 
 from __future__ import annotations
 
+from ..ids import normalise_gene_id
 from .annotation import (
     ROADMAP_CELLS,
     median_labels,
@@ -12,12 +13,12 @@ from .annotation import (
     regression_targets,
 )
 from .cell import find_split_files, load_cell
-from .histone import DEEPCHROME_MARKS, HistoneData, concat, normalise_gene_id
-from .neighbors import neighbor_indices
+from .histone import DEEPCHROME_MARKS, HistoneData, concat, neighbor_indices
 from .preparation import PrepareOptions, prepare
-from .prepared import read_sheet
 from .readers import read_deepchrome_csv, read_deepdiff_csv
-from .splits import split_by_chromosome, split_random
+from .run_splits import RunSplits, load_run_splits
+from .sample_sheet import read_sheet
+from .splits import labelled_budget, split_by_chromosome, split_random
 from .synthetic import SyntheticCell, make_synthetic
 from .writers import write_cell, write_deepchrome_csv
 
@@ -25,10 +26,13 @@ __all__ = [
     "DEEPCHROME_MARKS",
     "ROADMAP_CELLS",
     "HistoneData",
+    "RunSplits",
     "SyntheticCell",
     "concat",
     "find_split_files",
+    "labelled_budget",
     "load_cell",
+    "load_run_splits",
     "make_synthetic",
     "median_labels",
     "neighbor_indices",

@@ -11,6 +11,7 @@ import numpy as np
 
 from .._io import atomic_write, home
 from .histone import HistoneData
+from .readers import infer_cell_name
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,9 @@ def cached_read(
     """``reader(path)``, memoised on disk by (file hash, ``key``).
 
     ``key`` names the reader, its version and any option that changes the result. The
-    cache holds only what the file determines (signals, labels, ids, marks); a corrupt or
-    unreadable cache entry is ignored and rewritten.
+    cache holds only what the file's bytes determine (signals, labels, ids, marks): the cell's
+    name comes from ``path`` on every call (two folders holding the same files are two cells),
+    and a corrupt or unreadable cache entry is ignored and rewritten.
     """
     path = Path(path)
     digest = hashlib.sha256(f"{file_hash(path)}:{key}".encode()).hexdigest()[:32]
@@ -49,7 +51,7 @@ def cached_read(
                     y=y,
                     gene_ids=z["gene_ids"],
                     marks=tuple(z["marks"].tolist()),
-                    cell=str(z["cell"]),
+                    cell=infer_cell_name(path),
                     bin_size=int(z["bin_size"]),
                 )
         except (OSError, ValueError, KeyError) as exc:
@@ -64,7 +66,6 @@ def cached_read(
                 has_y=data.y is not None,
                 gene_ids=data.gene_ids,
                 marks=np.array(data.marks),
-                cell=data.cell,
                 bin_size=data.bin_size,
             )
     except OSError as exc:  # a read-only or full cache never stops a load

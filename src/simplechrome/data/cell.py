@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import re
 from pathlib import Path
 from typing import Literal
 
@@ -12,9 +10,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..ids import eid_in, is_eid, isin
 from .annotation import read_expression, read_gtf_tss, regression_targets
 from .cache import cached_read, file_hash
-from .histone import HistoneData, concat, isin
+from .histone import HistoneData, concat
 from .readers import PARSER_VERSION, read_deepchrome_csv, read_deepdiff_csv
 from .splits import SPLITS, split_by_chromosome, split_random
 
@@ -28,7 +27,7 @@ def find_split_files(path: str | Path) -> tuple[str, dict[str, Path]]:
     ``Cell1.train.csv`` beside it), or a bare EID (``E003``) fetched by ``download``.
     """
     path = Path(path)
-    if not path.exists() and re.fullmatch(r"E\d{3}", str(path)):
+    if not path.exists() and is_eid(path):
         from .download import data_dir  # a bare EID: the downloaded copy
 
         if not (data_dir() / str(path)).is_dir():
@@ -72,7 +71,9 @@ def load_cell(
         path: a DeepChrome cell folder or a DeepDiff prefix (see ``find_split_files``).
         task: ``classification`` uses the files' labels; ``regression`` sets ``y`` to
             ``log2(RPKM + 1)`` of ``cell`` from ``expression`` (genes absent there are dropped).
-        cell: the Roadmap EID (default: the folder name).
+        cell: the cell's name (default: the manifest's, else the folder name). Its Roadmap EID
+            (``cell`` itself, the manifest's expression column, or the EID the folder name
+            carries: ``E012-mine`` -> ``E012``) is the expression column that is its label.
         expression: Roadmap expression matrix (path or DataFrame): regression targets and
             co-expression neighbours.
         gtf: GENCODE GTF (path) or TSS table: genomic neighbours and the chromosome split.
@@ -104,19 +105,28 @@ def load_cell(
         name: cached_read(f, reader, key=key) if cache else reader(f) for name, f in files.items()
     }
     name = cell or (manifest["cell"] if manifest else splits["train"].cell)
+    eid = _eid(name, manifest, explicit=cell is not None)
     expr = read_expression(expression) if isinstance(expression, (str, Path)) else expression
     tss = read_gtf_tss(gtf) if isinstance(gtf, (str, Path)) else gtf
-    for s in splits.values():
-        s.cell, s.tss, s.expression = name, tss, expr
-        if manifest is not None and manifest.get("labels") == "none":
-            s.y = None  # prepared without expression: the files' zeros are no labels
+    unlabelled = manifest is not None and manifest.get("labels") == "none"
+    splits = {
+        k: s.replace(
+            cell=name,
+            eid=eid,
+            tss=tss,
+            expression=expr,
+            # prepared without expression: the files' zeros are no labels
+            y=None if unlabelled else s.y,
+        )
+        for k, s in splits.items()
+    }
     if task == "regression":
         if expr is None and manifest is not None and manifest.get("labels") != "none":
             targets = _prepared_targets(home)
         elif expr is None:
             raise InputError("regression needs an expression matrix (expression=...)")
         else:
-            targets = regression_targets(expr, name)
+            targets = regression_targets(expr, eid or name)
         splits = {k: _with_targets(v, targets) for k, v in splits.items()}
     if split == "chromosome":
         splits = split_by_chromosome(concat(list(splits.values())))
@@ -126,14 +136,22 @@ def load_cell(
         raise InputError(f"unknown split {split!r}: use files, chromosome or random")
     # neighbours of any gene are drawn from the whole cell (signals; their labels are never read)
     whole = concat(list(splits.values()))
-    for s in splits.values():
-        s.pool = whole
-    return splits
+    return {k: s.replace(pool=whole) for k, s in splits.items()}
+
+
+def _eid(name: str, manifest: dict | None, *, explicit: bool) -> str | None:
+    """The Roadmap EID (expression column) of a cell: its explicit name when that is an EID,
+    the column ``prepare`` labelled it with, else the EID its name carries."""
+    if explicit and is_eid(name):
+        return name
+    if manifest is not None and manifest.get("expression"):
+        return str(manifest["expression"]["column"])
+    return eid_in(name)
 
 
 def _manifest(split_file: Path) -> tuple[dict | None, Path | None]:
     """The ``prepare`` manifest beside or above the split files, and its folder."""
-    from .prepared import read_manifest
+    from .prepared_folder import read_manifest
 
     for folder in (split_file.parent, split_file.parent.parent):
         manifest = read_manifest(folder)
@@ -162,6 +180,4 @@ def _with_targets(data: HistoneData, targets: pd.Series) -> HistoneData:
             data.gene_ids[~present][0],
         )
     kept = data.subset(present)
-    return dataclasses.replace(
-        kept, y=targets.loc[kept.gene_ids].to_numpy(np.float32), task="regression"
-    )
+    return kept.replace(y=targets.loc[kept.gene_ids].to_numpy(np.float32), task="regression")

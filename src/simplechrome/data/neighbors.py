@@ -1,59 +1,78 @@
 """Neighbour genes defined by biology: genomic proximity of TSSs, or co-expression across cells.
 
-Never by gene-id order. Indices are computed for many genes at once (vectorised), so a model can
-gather neighbour tensors by index from the in-memory split.
+Never by gene-id order. Indices are computed for many genes at once (vectorised), over plain
+arrays (query IDs, candidate IDs, a TSS table, an expression matrix), so a model can gather
+neighbour tensors by index from the in-memory split.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
+import pandas as pd
 
 from ..errors import InputError
-from .histone import isin
-
-if TYPE_CHECKING:
-    from .histone import HistoneData
+from ..ids import eid_in, isin
 
 log = logging.getLogger(__name__)
 
 NeighborBy = Literal["genome", "coexpression", "random"]
 
 
-def neighbor_indices(
-    data: HistoneData,
+def neighbor_rows(
+    query: np.ndarray,
+    pool_ids: np.ndarray,
+    self_rows: np.ndarray,
     k: int,
     *,
     by: NeighborBy = "genome",
-    genes: Sequence[str] | None = None,
-    pool: HistoneData | None = None,
+    tss: pd.DataFrame | None = None,
+    expression: pd.DataFrame | None = None,
+    cell: str = "unknown",
+    eid: str | None = None,
     seed: int = 0,
 ) -> np.ndarray:
-    """``(n_query, k)`` row indices into ``pool`` of each query gene's k neighbours.
+    """``(n_query, k)`` indices into ``pool_ids`` of each query gene's k neighbours.
 
-    Query genes default to every gene of ``data``; ``pool`` (default ``data``) supplies the
-    candidates. A gene is never its own neighbour. Where fewer than k candidates exist (a
-    chromosome with few genes), the list is padded by repeating the last neighbour found.
+    ``self_rows`` is each query gene's own row in the pool (``-1`` when absent): a gene is
+    never its own neighbour. Where fewer than k candidates exist (a chromosome with few genes),
+    the list is padded by repeating the last neighbour found.
 
-    - ``genome``: the k nearest TSSs on the same chromosome (``data.tss`` needed).
+    - ``genome``: the k nearest TSSs on the same chromosome (``tss`` needed).
     - ``coexpression``: the k highest Pearson correlations of log2(RPKM+1) across the cells of
-      ``data.expression`` other than ``data.cell`` (that column is the label: always left out).
+      ``expression`` other than the target cell's own column (its label: always left out).
+      The column is the cell's Roadmap EID (``eid``), else a column named exactly as the cell,
+      else the EID its name carries (``E012-mine`` -> ``E012``); a cell whose column cannot be
+      resolved is refused rather than risk reading its label.
     - ``random``: k random other genes (a control), seeded.
     """
     if k < 1:
         raise InputError(f"k must be at least 1, not {k}")
-    pool = data if pool is None else pool
-    query = np.asarray(data.gene_ids if genes is None else list(genes)).astype(str)
     if by == "genome":
-        return _by_genome(data, pool, query, k)
+        return _by_genome(query, pool_ids, self_rows, k, tss)
     if by == "coexpression":
-        return _by_coexpression(data, pool, query, k)
+        return _by_coexpression(query, pool_ids, self_rows, k, expression, cell, eid)
     if by == "random":
-        return _at_random(pool, query, k, seed)
+        return _at_random(len(pool_ids), self_rows, k, seed)
     raise InputError(f"unknown neighbour definition {by!r}: use genome, coexpression or random")
+
+
+def label_column(cell: str, eid: str | None, expression: pd.DataFrame) -> str | None:
+    """The expression column that holds ``cell``'s own expression (its label), or ``None``
+    when the cell's EID is known and the matrix has no such column. Refuses a cell whose EID
+    cannot be resolved: any column might then be its label."""
+    if eid is None and cell in expression.columns:
+        return cell  # a column named exactly as the cell (e.g. a synthetic compendium)
+    resolved = eid or eid_in(cell)
+    if resolved is None:
+        raise InputError(
+            f"cannot tell which expression column is cell {cell!r}'s own (its label, which must "
+            "never choose neighbours): name the cell by its Roadmap EID (load_cell(..., "
+            "cell='E012')) or use genome or random neighbours"
+        )
+    return resolved if resolved in expression.columns else None
 
 
 def _pad(rows: list[np.ndarray], k: int, self_index: np.ndarray) -> np.ndarray:
@@ -66,23 +85,22 @@ def _pad(rows: list[np.ndarray], k: int, self_index: np.ndarray) -> np.ndarray:
     return out
 
 
-def _self_rows(pool: HistoneData, query: np.ndarray) -> np.ndarray:
-    index = pool._index
-    return np.array([index.get(g, -1) for g in query.tolist()], dtype=np.int64)
-
-
-def _by_genome(data: HistoneData, pool: HistoneData, query: np.ndarray, k: int) -> np.ndarray:
-    tss = data.tss if data.tss is not None else pool.tss
+def _by_genome(
+    query: np.ndarray,
+    pool_ids: np.ndarray,
+    self_rows: np.ndarray,
+    k: int,
+    tss: pd.DataFrame | None,
+) -> np.ndarray:
     if tss is None:
         raise InputError("genomic neighbours need a TSS table: load the cell with gtf=...")
     missing = ~isin(query, tss.index)
     if missing.any():
         raise InputError("has no TSS in the annotation", gene=str(query[missing][0]))
     q = tss.loc[query]
-    known = isin(pool.gene_ids, tss.index)
+    known = isin(pool_ids, tss.index)
     cand_rows = np.flatnonzero(known)
-    cand = tss.loc[pool.gene_ids[cand_rows]]
-    self_rows = _self_rows(pool, query)
+    cand = tss.loc[pool_ids[cand_rows]]
     result = np.empty((len(query), k), dtype=np.int64)
     for chrom, q_pos in q.groupby("chrom", sort=False).indices.items():
         on = np.flatnonzero(cand["chrom"].to_numpy() == chrom)
@@ -110,22 +128,27 @@ def _by_genome(data: HistoneData, pool: HistoneData, query: np.ndarray, k: int) 
     return result
 
 
-def _by_coexpression(data: HistoneData, pool: HistoneData, query: np.ndarray, k: int) -> np.ndarray:
-    expr = data.expression if data.expression is not None else pool.expression
+def _by_coexpression(
+    query: np.ndarray,
+    pool_ids: np.ndarray,
+    self_rows: np.ndarray,
+    k: int,
+    expr: pd.DataFrame | None,
+    cell: str,
+    eid: str | None,
+) -> np.ndarray:
     if expr is None:
         raise InputError("co-expression neighbours need an expression matrix: expression=...")
-    others = [c for c in expr.columns if c != data.cell and c != "E000"]
-    if data.cell not in expr.columns:
-        log.warning("cell %s is not a column of the expression matrix; using all cells", data.cell)
+    own = label_column(cell, eid, expr)
+    others = [c for c in expr.columns if c != own and c != "E000"]
     if len(others) < 3:
         raise InputError("co-expression needs at least 3 other cells in the expression matrix")
     missing = ~isin(query, expr.index)
     if missing.any():
         raise InputError("has no row in the expression matrix", gene=str(query[missing][0]))
-    cand_rows = np.flatnonzero(isin(pool.gene_ids, expr.index))
+    cand_rows = np.flatnonzero(isin(pool_ids, expr.index))
     zq = _zscore(np.log2(expr.loc[query, others].to_numpy(np.float64) + 1.0))
-    zp = _zscore(np.log2(expr.loc[pool.gene_ids[cand_rows], others].to_numpy(np.float64) + 1.0))
-    self_rows = _self_rows(pool, query)
+    zp = _zscore(np.log2(expr.loc[pool_ids[cand_rows], others].to_numpy(np.float64) + 1.0))
     take = min(k, max(len(cand_rows) - 1, 1))
     out = []
     for lo in range(0, len(query), 1024):
@@ -145,14 +168,12 @@ def _zscore(m: np.ndarray) -> np.ndarray:
     return np.divide(centred, sd, out=np.zeros_like(centred), where=sd > 0)
 
 
-def _at_random(pool: HistoneData, query: np.ndarray, k: int, seed: int) -> np.ndarray:
+def _at_random(n: int, self_rows: np.ndarray, k: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    self_rows = _self_rows(pool, query)
-    n = pool.n_genes
     if n < 2:
         raise InputError("random neighbours need at least two genes")
     take = min(k, n - 1)
-    picks = np.stack([rng.choice(n - 1, size=take, replace=False) for _ in range(len(query))])
+    picks = np.stack([rng.choice(n - 1, size=take, replace=False) for _ in range(len(self_rows))])
     # skip the gene itself: shift draws at or above its own row by one
     picks = picks + (picks >= self_rows[:, None]) * (self_rows[:, None] >= 0)
     return _pad(list(picks), k, self_rows)

@@ -22,11 +22,13 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..errors import InputError
+from ..ids import eid_in
 from . import bigwig_bam, tracks
 from .annotation import median_labels, read_expression, read_gtf_tss, regression_targets
 from .cache import file_hash
 from .histone import HistoneData
-from .prepared import MANIFEST_VERSION, Track, read_sheet, write_prepared
+from .prepared_folder import MANIFEST_VERSION, write_prepared
+from .sample_sheet import Track, read_sheet
 from .splits import SPLITS, split_by_chromosome, split_random
 
 log = logging.getLogger(__name__)
@@ -307,6 +309,7 @@ def prepare(
         x, None if labels is None else labels.to_numpy(), genes.index.to_numpy(),
         tuple(t.mark for t in mine), cell=cell, bin_size=options.bin_size,
         tss=genes[["chrom", "tss", "strand"]], expression=expr,
+        eid=column if expr is not None else eid_in(cell),
     )  # fmt: skip
     splits = _split(whole, options)
     if out is not None:
@@ -338,9 +341,7 @@ def prepare(
         whole = dataclasses.replace(
             whole, y=targets.loc[whole.gene_ids].to_numpy(), task="regression"
         )
-    for part in splits.values():
-        part.pool = whole
-    return splits
+    return {k: v.replace(pool=whole) for k, v in splits.items()}
 
 
 def _clipped(windows: tracks.Windows, sizes: dict[str, int]) -> np.ndarray:

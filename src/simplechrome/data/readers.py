@@ -17,7 +17,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from ..errors import InputError
-from .histone import DEEPCHROME_MARKS, HistoneData, normalise_gene_id
+from ..ids import normalise_gene_id
+from .histone import DEEPCHROME_MARKS, HistoneData
 
 #: Bumped whenever parsing changes what a file turns into (it keys the cache).
 PARSER_VERSION = 1
@@ -145,7 +146,7 @@ def read_deepdiff_csv(
         first_line=1,
     )
     if expression is not None:
-        data.y = _deepdiff_labels(Path(expression), data.gene_ids)
+        data = data.replace(y=_deepdiff_labels(Path(expression), data.gene_ids))
     return data
 
 

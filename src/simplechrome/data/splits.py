@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from .histone import HistoneData, isin
+from ..ids import isin
+from .histone import HistoneData
 
 SPLITS = ("train", "valid", "test")
 #: Defaults of the chromosome hold-out: about 15% of genes validate and 20% test.
@@ -53,3 +54,36 @@ def split_random(
     n_valid = int(round(fractions[1] * data.n_genes))
     parts = np.split(order, [n_train, n_train + n_valid])
     return {name: data.subset(np.sort(idx)) for name, idx in zip(SPLITS, parts, strict=True)}
+
+
+def labelled_budget(
+    train: HistoneData,
+    valid: HistoneData,
+    size: int,
+    *,
+    seed: int = 0,
+    valid_fraction: float = 0.2,
+) -> tuple[HistoneData, HistoneData]:
+    """A labelled budget of ``size`` genes: ``round(valid_fraction * size)`` early-stopping
+    genes drawn from ``valid`` and the rest training genes drawn from ``train``.
+
+    Each part is a prefix of one seeded permutation of its split, so budgets are nested: the
+    genes of a smaller budget are among those of a larger one, in the same roles. Only the
+    chosen genes' labels are ever read. Every model family gets the same genes.
+    """
+    n_valid = max(1, int(round(valid_fraction * size)))
+    n_train = size - n_valid
+    if n_train < 2:
+        raise InputError(f"a labelled budget of {size} genes leaves fewer than 2 to train on")
+    if n_train > train.n_genes or n_valid > valid.n_genes:
+        raise InputError(
+            f"a labelled budget of {size} genes needs {n_train} training and {n_valid} "
+            f"early-stopping genes; the splits hold {train.n_genes} and {valid.n_genes}"
+        )
+    rng = np.random.default_rng(seed)
+    train_order = rng.permutation(train.n_genes)
+    valid_order = rng.permutation(valid.n_genes)
+    return (
+        train.subset(np.sort(train_order[:n_train])),
+        valid.subset(np.sort(valid_order[:n_valid])),
+    )

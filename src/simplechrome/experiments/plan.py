@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 
 import numpy as np
 
 from ..data.annotation import read_expression
 from ..errors import ConfigError
+from ..ids import eid_in
 from .spec import ExperimentSpec, RunSpec, Source
-
-
-def eid_of(cell: str) -> str | None:
-    """The Roadmap EID in a cell name (``E003-sample`` -> ``E003``), if any."""
-    m = re.search(r"E\d{3}", cell)
-    return m.group(0) if m else None
 
 
 def plan(spec: ExperimentSpec) -> list[RunSpec]:
@@ -94,7 +88,7 @@ def _sources_for(
 def _expression_correlations(spec: ExperimentSpec) -> dict[str, dict[str, float]]:
     """Pearson r of log2(RPKM+1) across genes between every pair of the spec's cells."""
     expr = read_expression(spec.expression)  # type: ignore[arg-type]
-    eids = {c: eid_of(c) for c in spec.cells}
+    eids = {c: eid_in(c) for c in spec.cells}
     missing = [c for c, e in eids.items() if e is None or e not in expr.columns]
     if missing:
         raise ConfigError(

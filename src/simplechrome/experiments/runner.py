@@ -17,24 +17,40 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import re
 import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import yaml
 
 from .._io import atomic_write
+from ..config import RunConfig, RunData
 from ..errors import ConfigError
+from ..ids import is_eid
 from .executors import make_executor
 from .plan import plan
+from .runs import make_run
 from .spec import ExperimentSpec, RunSpec
 
 log = logging.getLogger(__name__)
+
+
+def run_data(run: RunSpec) -> RunData:
+    """The data block of one experiment run."""
+    return RunData(
+        cells=dict(run.cell_paths),
+        train_cells=run.train_cells,
+        test_cell=run.test_cell,
+        task=run.train.task,
+        expression=run.expression,
+        gtf=run.gtf,
+        size=run.size,
+        budget_seed=run.seed,
+        transductive=run.transductive,
+    )
 
 
 def execute_run(run: RunSpec, out: str, *, show_progress: bool = False) -> dict[str, Any]:
@@ -45,67 +61,32 @@ def execute_run(run: RunSpec, out: str, *, show_progress: bool = False) -> dict[
     """
     import torch
 
-    from ..config import RunConfig
-    from ..data import concat, load_cell
-    from ..train import fit, save_run
-
     torch.set_num_threads(run.train.threads or 1)
     start = time.perf_counter()
-    cells = {
-        name: load_cell(path, gtf=run.gtf, expression=run.expression)
-        for name, path in run.cell_paths
-    }
-    marks = cells[run.test_cell]["test"].marks
-    train = concat([cells[c]["train"].with_marks(marks) for c in run.train_cells])
-    valid = concat([cells[c]["valid"].with_marks(marks) for c in run.train_cells])
-    test = cells[run.test_cell]["test"]
-    # signals without labels, for models that pretrain a VAE: the whole training split (before
-    # any subsampling of labelled genes); with `transductive`, valid and test signals too
-    unlabelled = concat([train, valid, test.with_marks(marks)]) if run.transductive else train
-    if run.size is not None:
-        if run.size > train.n_genes:
-            raise ConfigError(f"{run.run_id}: size {run.size} > {train.n_genes} training genes")
-        # nested subsets: the first `size` genes of one seeded permutation
-        order = np.random.default_rng(run.seed).permutation(train.n_genes)
-        train = train.subset(np.sort(order[: run.size]))
-    config = dataclasses.replace(run.train, progress=show_progress)
-    trained = fit(
-        run.model.name,
-        train,
-        valid,
-        config=config,
-        model_params=run.model.params,
-        unlabelled=unlabelled,
+    data = run_data(run)
+    config = RunConfig(
+        run.model.name, run.model.params, dataclasses.replace(run.train, progress=show_progress)
     )
     root = Path(out)
-    metrics = save_run(
-        root / "runs" / run.run_id,
-        trained,
-        {"train": train, "valid": valid, "test": test},
-        config=RunConfig(run.model.name, run.model.params, run.train),
-        data={
-            "cells": dict(run.cell_paths),
-            "train_cells": list(run.train_cells),
-            "test_cell": run.test_cell,
-            "size": run.size,
-            "expression": run.expression,
-        },
-        overwrite=True,
-    )
+    made = make_run(config, data, out=root / "runs" / run.run_id, overwrite=True)
+    metrics, splits, trained = made.metrics, made.splits, made.model
     record = run.to_record()
-    record.update({f"test_{k}": v for k, v in metrics["test"].items() if k != "n_genes"})
-    record.update({f"valid_{k}": v for k, v in metrics["valid"].items() if k != "n_genes"})
+    for split in ("test", "valid"):
+        record.update(
+            {f"{split}_{k}": v for k, v in metrics.get(split, {}).items() if k != "n_genes"}
+        )
     record.update(
-        n_train=train.n_genes,
-        n_test=test.n_genes,
+        n_labelled=splits.train.n_genes + splits.valid.n_genes,
+        n_train=splits.train.n_genes,
+        n_valid=splits.valid.n_genes,
+        n_unlabelled=splits.unlabelled.n_genes if trained.family == "latent" else 0,
+        n_test=splits.test.n_genes,
         n_parameters=trained.n_parameters(),
         epochs=len(trained.history),
         seconds=round(time.perf_counter() - start, 3),
         threads=run.train.threads,
         # bare EIDs resolve to cells fetched by `download`: the published Zenodo files
-        data_source="zenodo"
-        if all(re.fullmatch(r"E\d{3}", p) for _, p in run.cell_paths)
-        else "files",
+        data_source="zenodo" if all(is_eid(p) for _, p in run.cell_paths) else "files",
     )
     with atomic_write(root / "records" / f"{run.run_id}.json") as fh:
         json.dump(record, fh, indent=1)
@@ -180,16 +161,6 @@ def collect(out: Path, runs: list[RunSpec] | None = None) -> pd.DataFrame:
     with atomic_write(out / "table.parquet", "wb") as fh:
         table.to_parquet(fh, index=False)
     return table
-
-
-def read_table(results: str | Path) -> pd.DataFrame:
-    """A results folder's table (or a table file itself)."""
-    path = Path(results)
-    if path.is_dir():
-        path = path / "table.parquet" if (path / "table.parquet").exists() else path / "table.csv"
-    if not path.exists():
-        raise ConfigError(f"{results}: no results table (run `simplechrome experiment` first)")
-    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
 
 
 def _remove_stale_temporaries(out: Path) -> None:

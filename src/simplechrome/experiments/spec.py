@@ -24,6 +24,7 @@ import yaml
 
 from ..config import TrainConfig, from_dict
 from ..errors import ConfigError
+from ..ids import is_eid
 
 KINDS = ("grid", "learning_curve", "cross_cell")
 SOURCES = ("same", "each", "all_others", "most_correlated", "random", "list")
@@ -70,7 +71,7 @@ class ExperimentSpec:
 
     def path_of(self, cell: str) -> str:
         raw = self.cells[cell]
-        if re.fullmatch(r"E\d{3}", raw) or Path(raw).is_absolute():
+        if is_eid(raw) or Path(raw).is_absolute():
             return raw
         return str(Path(self.base_dir) / raw)
 

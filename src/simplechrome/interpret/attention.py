@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 
 from .._io import atomic_write
-from ..data.histone import HistoneData, isin
+from ..data.histone import HistoneData
 from ..data.tracks import Windows
+from ..ids import isin
 
 WINDOW_BP = 5000  # DeepChrome's window: TSS +/- 5 kb in 100 bp bins, leftmost bin first
 

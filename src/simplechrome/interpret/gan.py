@@ -1,12 +1,10 @@
 """Is a GAN any good, and what does it show? Quality measures and visualisation tables.
 
 Everything compares genes in the model's transformed space (log1p + per-mark
-standardisation), real genes transformed with the GAN's own transform.
+standardisation), real genes transformed with the GAN's own transform. The cheap measures
+(sliced Wasserstein distance, mean-profile and mark-mark correlations) live with the GAN's
+trained model in ``simplechrome.train.gan``; here are the costlier ones and the views:
 
-- ``profile_correlations``: per class and mark, Pearson r between the mean profile over bins
-  of generated and of real genes.
-- ``mark_correlations``: the marks' correlation matrix across genes (each gene's mean signal
-  per mark), for real or generated genes.
 - ``two_sample_auroc``: a gradient-boosted classifier trained to tell real from generated genes,
   scored by 2-fold cross-validation; 0.5 means it cannot tell them apart.
 - ``synthetic_training``: logistic regression (the package's ``logreg``) trained on generated
@@ -20,80 +18,17 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 
 from ..data.histone import HistoneData
 from ..errors import ModelMismatchError
-from ..train.gan_task import sliced_wasserstein
-from ..train.trained import TrainedModel
-
-CLASS_NAMES = {0: "low", 1: "high"}
-
-
-def real_and_generated(
-    gan: TrainedModel, data: HistoneData, *, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``data``'s transformed signals, one generated gene per gene under its label, the labels."""
-    if not gan.is_gan:
-        raise ModelMismatchError(f"model {gan.name} is not a generative model")
-    if data.y is None:
-        raise ModelMismatchError(f"{data.cell}: comparing with a GAN needs each gene's label")
-    real = gan.transform(gan.check(data).x)
-    return real, gan.generate(data.y, seed=seed), np.asarray(data.y)
-
-
-def _groups(y: np.ndarray, task: str) -> list[tuple[str, np.ndarray]]:
-    if task == "classification":
-        return [(CLASS_NAMES.get(int(k), str(k)), y == k) for k in np.unique(y)]
-    return [("all", np.ones(len(y), dtype=bool))]
-
-
-def profile_correlations(
-    real: np.ndarray,
-    fake: np.ndarray,
-    y: np.ndarray,
-    marks: tuple[str, ...],
-    task: str,
-    *,
-    y_fake: np.ndarray | None = None,
-) -> pd.DataFrame:
-    """Per class and mark: Pearson r of the mean profiles over bins, real vs generated
-    (``y_fake``: the generated genes' labels, when they are not ``y``)."""
-    y_fake = y if y_fake is None else y_fake
-    rows = []
-    for (name, sel), (_, sel_fake) in zip(_groups(y, task), _groups(y_fake, task), strict=True):
-        for m, mark in enumerate(marks):
-            a, b = real[sel, m].mean(0), fake[sel_fake, m].mean(0)
-            r = float(np.corrcoef(a, b)[0, 1]) if a.std() > 0 and b.std() > 0 else float("nan")
-            rows.append({"class": name, "mark": mark, "pearson_r": r})
-    return pd.DataFrame(rows)
-
-
-def mark_correlations(x: np.ndarray) -> np.ndarray:
-    """``(marks, marks)`` Pearson correlation across genes of each gene's mean signal per mark."""
-    per_gene = x.mean(axis=2)
-    return np.corrcoef(per_gene, rowvar=False)
-
-
-def generation_metrics(gan: TrainedModel, data: HistoneData, *, seed: int = 0) -> dict[str, Any]:
-    """The cheap measures, for a run's ``metrics.json``: sliced Wasserstein distance (per class,
-    averaged), the smallest mean-profile r over classes and marks, and the largest difference
-    between the real and generated mark-mark correlations."""
-    real, fake, y = real_and_generated(gan, data, seed=seed)
-    groups = _groups(y, gan.task)
-    swd = np.mean([sliced_wasserstein(real[s], fake[s], seed=seed) for _, s in groups])
-    profiles = profile_correlations(real, fake, y, gan.marks, gan.task)
-    corr_gap = max(
-        float(np.nanmax(np.abs(mark_correlations(real[s]) - mark_correlations(fake[s]))))
-        for _, s in groups
-    )
-    return {
-        "sliced_wasserstein": float(swd),
-        "profile_r_min": float(profiles["pearson_r"].min()),
-        "mark_corr_max_diff": corr_gap,
-        "n_genes": int(data.n_genes),
-    }
+from ..train.gan import (
+    GANModel,
+    class_groups,
+    generation_metrics,
+    mark_correlations,
+    profile_correlations,
+)
 
 
 def two_sample_auroc(real: np.ndarray, fake: np.ndarray, *, seed: int = 0) -> float:
@@ -119,7 +54,7 @@ def two_sample_auroc(real: np.ndarray, fake: np.ndarray, *, seed: int = 0) -> fl
 
 
 def synthetic_training(
-    gan: TrainedModel, train: HistoneData, test: HistoneData, *, seed: int = 0
+    gan: GANModel, train: HistoneData, test: HistoneData, *, seed: int = 0
 ) -> dict[str, float]:
     """Train on synthetic, test on real: logistic regression on as many generated genes as
     ``train`` holds (its labels as conditions), scored on ``test``; beside the same model
@@ -129,9 +64,9 @@ def synthetic_training(
 
     if gan.task != "classification":
         raise ModelMismatchError("train-on-synthetic needs a class-conditional GAN")
-    real_train = gan.transform(gan.check(train).x)
+    real_train = gan.transformed(train)
     fake_train = gan.generate(train.y, seed=seed + 1)
-    real_test = gan.transform(gan.check(test).x)
+    real_test = gan.transformed(test)
     out = {}
     for name, x in (("synthetic", fake_train), ("real", real_train)):
         clf = models.create("logreg", n_marks=len(gan.marks), n_bins=gan.n_bins)
@@ -142,7 +77,7 @@ def synthetic_training(
     return out
 
 
-def condition_walk(gan: TrainedModel, *, steps: int = 9, n: int = 256, seed: int = 0):
+def condition_walk(gan: GANModel, *, steps: int = 9, n: int = 256, seed: int = 0):
     """Mean generated profiles along a walk from the low to the high condition.
 
     The noise is held fixed (``n`` draws) and the condition moves in ``steps`` equal steps: a
@@ -150,7 +85,7 @@ def condition_walk(gan: TrainedModel, *, steps: int = 9, n: int = 256, seed: int
     training genes' 5th to 95th percentile. Returns ``(positions (steps,), profiles (steps,
     marks, bins))``; position 0 is low, 1 high.
     """
-    if not gan.is_gan:
+    if not isinstance(gan, GANModel):
         raise ModelMismatchError(f"model {gan.name} is not a generative model")
     m = gan.module.eval()
     noise = m.noise(n, torch.Generator().manual_seed(seed))
@@ -171,12 +106,12 @@ def condition_walk(gan: TrainedModel, *, steps: int = 9, n: int = 256, seed: int
 
 
 def expression_walk(
-    gan: TrainedModel, data: HistoneData, *, steps: int = 9
+    gan: GANModel, data: HistoneData, *, steps: int = 9
 ) -> tuple[np.ndarray, np.ndarray]:
     """Real genes' mean profiles from low to high expression: ``steps`` quantile groups of
     ``log2(RPKM + 1)`` when ``data`` carries its cell's expression (or is a regression split),
     else the two classes. Returns ``(positions, profiles (groups, marks, bins))``."""
-    x = gan.transform(gan.check(data).x)
+    x = gan.transformed(data)
     level = _levels(data)
     if level is None:
         if data.y is None:
@@ -193,21 +128,21 @@ def expression_walk(
 def _levels(data: HistoneData) -> np.ndarray | None:
     if data.task == "regression" and data.y is not None:
         return np.asarray(data.y, dtype=np.float64)
-    expr = data.expression
-    if expr is None or data.cell not in getattr(expr, "columns", ()):
+    expr, column = data.expression, data.eid or data.cell
+    if expr is None or column not in expr.columns:
         return None
-    values = expr[data.cell].reindex(data.gene_ids).to_numpy(dtype=np.float64)
+    values = expr[column].reindex(data.gene_ids).to_numpy(dtype=np.float64)
     if np.isnan(values).any():
         return None
     return np.log2(values + 1.0)
 
 
 def gan_quality(
-    gan: TrainedModel, train: HistoneData, test: HistoneData, *, seed: int = 0
+    gan: GANModel, train: HistoneData, test: HistoneData, *, seed: int = 0
 ) -> dict[str, Any]:
     """Every measure of the module docstring on ``test`` (and ``train`` for the
     train-on-synthetic comparison): a dict of numbers and the tables the plots draw."""
-    real, fake, y = real_and_generated(gan, test, seed=seed)
+    real, fake, y = gan.real_and_generated(test, seed=seed)
     out: dict[str, Any] = generation_metrics(gan, test, seed=seed)
     out["two_sample_auroc"] = two_sample_auroc(real, fake, seed=seed)
     if gan.task == "classification":
@@ -215,16 +150,16 @@ def gan_quality(
     profiles = profile_correlations(real, fake, y, gan.marks, gan.task)
     # the ceiling: how well the real training genes' mean profiles match the test genes'
     # (sampling noise alone keeps a flat, weak mark's r well below 1)
-    real_train = gan.transform(gan.check(train).x)
+    real_train = gan.transformed(train)
     ceiling = profile_correlations(real, real_train, y, gan.marks, gan.task, y_fake=train.y)
     profiles["real_train_r"] = ceiling["pearson_r"].to_numpy()
     out["profiles"] = profiles
     out["mark_correlations"] = {
         name: (mark_correlations(real[s]), mark_correlations(fake[s]))
-        for name, s in _groups(y, gan.task)
+        for name, s in class_groups(y, gan.task)
     }
     out["samples"] = (real, fake, y)  # the compared genes, for plots of single genes
     out["mean_profiles"] = {
-        name: (real[s].mean(0), fake[s].mean(0)) for name, s in _groups(y, gan.task)
+        name: (real[s].mean(0), fake[s].mean(0)) for name, s in class_groups(y, gan.task)
     }
     return out

@@ -11,21 +11,16 @@ import torch
 
 from ..data.histone import HistoneData
 from ..errors import ModelMismatchError
+from ..train.supervised import logits_of
 from ..train.trained import TrainedModel
 
 
 def _logits(module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
-    out = module(x)
-    return out[0] if isinstance(out, tuple) else out
+    return logits_of(module(x))
 
 
 def _torch_module(model: TrainedModel) -> torch.nn.Module:
-    if (
-        model.kind != "torch"
-        or model.is_vae
-        or model.is_gan
-        or getattr(model.module, "inputs", "signals") != "signals"
-    ):
+    if not model.entry.reads_signals:
         raise ModelMismatchError(f"model {model.name} does not read (marks, bins) signals directly")
     module = model.module.eval()
     for p in module.parameters():
@@ -81,7 +76,7 @@ def integrated_gradients(
     module = _torch_module(model)
     if data.y is None:
         raise ModelMismatchError(f"{data.cell}: attributions per class need labels")
-    x = torch.from_numpy(model.transform(model.check(data).x))
+    x = torch.from_numpy(model.transformed(data))
     ig = IntegratedGradients(lambda inp: _logits(module, inp))
     rng = np.random.default_rng(seed)
     result = {}

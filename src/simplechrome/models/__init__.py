@@ -2,16 +2,41 @@
 
 from __future__ import annotations
 
-from . import attentive, classical, deepchrome, gan, simple, vae  # noqa: F401  (registration)
-from .registry import ModelEntry, create, get, hyper_parameters, names, register
+import torch
+
+from . import attentive, classical, deepchrome, gan, linear, mlp, vae  # noqa: F401  (registration)
+from .registry import (
+    FAMILIES,
+    ModelEntry,
+    TrainDefaults,
+    create,
+    get,
+    hyper_parameters,
+    names,
+    register,
+    split_params,
+)
 
 
 def n_parameters(model: object) -> int:
     """Parameters of a torch model (frozen ones included: they are part of the model), or
-    coefficients of a classical one."""
-    if hasattr(model, "parameters"):
-        return sum(p.numel() for p in model.parameters())  # type: ignore[attr-defined]
-    return int(model.n_parameters())  # type: ignore[attr-defined]
+    coefficients of a fitted classical one."""
+    if isinstance(model, torch.nn.Module):
+        return sum(p.numel() for p in model.parameters())
+    if isinstance(model, classical.PooledFeatures):
+        return model.n_parameters()
+    raise TypeError(f"not a model: {type(model).__name__}")
 
 
-__all__ = ["ModelEntry", "create", "get", "hyper_parameters", "n_parameters", "names", "register"]
+__all__ = [
+    "FAMILIES",
+    "ModelEntry",
+    "TrainDefaults",
+    "create",
+    "get",
+    "hyper_parameters",
+    "n_parameters",
+    "names",
+    "register",
+    "split_params",
+]

@@ -11,7 +11,7 @@ from sklearn.preprocessing import StandardScaler
 from .registry import register
 
 
-class _PooledFeatures:
+class PooledFeatures:
     """Estimator over per-mark pooled signals (``pooled``) or the flat matrix (``flat``).
 
     Inputs are the package's transformed ``(genes, marks, bins)`` arrays. Features are
@@ -33,7 +33,6 @@ class _PooledFeatures:
     ) -> None:
         if pooling not in ("max", "mean", "sum"):
             raise ValueError(f"pooling must be max, mean or sum, not {pooling!r}")
-        self.hparams_ = dict(C=C, pooling=pooling, max_iter=max_iter)
         self.n_outputs = n_outputs
         self.pooling = pooling
         self.scaler = StandardScaler()
@@ -47,7 +46,7 @@ class _PooledFeatures:
             return x.reshape(len(x), -1)  # (genes, marks * bins)
         return getattr(np, self.pooling)(x, axis=2)  # (genes, marks)
 
-    def fit(self, x: np.ndarray, y: np.ndarray) -> _PooledFeatures:
+    def fit(self, x: np.ndarray, y: np.ndarray) -> PooledFeatures:
         f = self.scaler.fit_transform(self.features_of(x))
         self.estimator.fit(f, y)
         self.mean_ = self.scaler.mean_.astype(np.float64)
@@ -80,7 +79,7 @@ class _PooledFeatures:
         """The fitted coefficients as arrays (what a checkpoint stores)."""
         return {k: getattr(self, k) for k in ("mean_", "scale_", "coef_", "intercept_")}
 
-    def load_state(self, state: dict[str, np.ndarray]) -> _PooledFeatures:
+    def load_state(self, state: dict[str, np.ndarray]) -> PooledFeatures:
         for k, v in state.items():
             setattr(self, k, np.asarray(v, dtype=np.float64))
         return self
@@ -89,15 +88,15 @@ class _PooledFeatures:
         return int(self.coef_.size + self.intercept_.size) if hasattr(self, "coef_") else 0
 
 
-@register("logreg", kind="sklearn")
-class PooledLogistic(_PooledFeatures):
+@register("logreg", family="classical")
+class PooledLogistic(PooledFeatures):
     """Logistic regression on per-mark pooled signals (ridge for regression)."""
 
     features = "pooled"
 
 
-@register("logreg_flat", kind="sklearn")
-class FlatLogistic(_PooledFeatures):
+@register("logreg_flat", family="classical")
+class FlatLogistic(PooledFeatures):
     """Logistic regression on the flattened marks x bins matrix (ridge for regression)."""
 
     features = "flat"

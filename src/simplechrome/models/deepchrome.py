@@ -10,7 +10,7 @@ from torch import nn
 from .registry import register
 
 
-@register("deepchrome")
+@register("deepchrome", family="supervised")
 class DeepChrome(nn.Module):
     """DeepChrome CNN: conv(marks->50, k=10), ReLU, pool 5, dropout 0.5, FC 625, FC 125, out.
 
@@ -33,14 +33,6 @@ class DeepChrome(nn.Module):
         dropout: float = 0.5,
     ) -> None:
         super().__init__()
-        self.hparams_ = dict(
-            n_filters=n_filters,
-            kernel_size=kernel_size,
-            pool_size=pool_size,
-            pool=pool,
-            hidden=list(hidden),
-            dropout=dropout,
-        )
         if n_bins < kernel_size:
             raise ValueError(f"{n_bins} bins are fewer than the kernel size {kernel_size}")
         conv_len = n_bins - kernel_size + 1

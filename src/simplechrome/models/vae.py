@@ -7,7 +7,7 @@ from typing import Literal, NamedTuple
 import torch
 from torch import nn
 
-from .registry import register
+from .registry import TrainDefaults, register
 
 
 class ConvEncoder(nn.Module):
@@ -74,7 +74,7 @@ class VAEOutput(NamedTuple):
     logvar: torch.Tensor  # (batch, latent)
 
 
-@register("vae")
+@register("vae", family="vae", outputs=("latent", "reconstruction"))
 class VAE(nn.Module):
     """SimpleChrome VAE: conv encoder -> latent (mean, log-variance) -> conv decoder.
 
@@ -88,8 +88,6 @@ class VAE(nn.Module):
     are deterministic.
     """
 
-    task_kind = "vae"
-
     def __init__(
         self,
         *,
@@ -101,7 +99,6 @@ class VAE(nn.Module):
         kernel_size: int = 5,
     ) -> None:
         super().__init__()
-        self.hparams_ = dict(latent=latent, channels=list(channels), kernel_size=kernel_size)
         self.encoder = ConvEncoder(n_marks, n_bins, latent, tuple(channels), kernel_size)
         self.decoder = ConvDecoder(self.encoder, n_marks, latent, kernel_size)
 
@@ -123,9 +120,6 @@ class LatentOutput(NamedTuple):
 class _LatentModel(nn.Module):
     """Shared part of the models on the VAE latent: an encoder initialised from a fitted VAE."""
 
-    pretrain = "vae"
-    freeze_encoder = True
-
     def _build_encoder(self, n_marks: int, n_bins: int, vae: dict | None) -> None:
         defaults = {"latent": 10, "channels": [32, 64], "kernel_size": 5}
         unknown = sorted(set(vae or {}) - set(defaults))
@@ -138,11 +132,11 @@ class _LatentModel(nn.Module):
             n_marks, n_bins, v["latent"], tuple(v["channels"]), v["kernel_size"]
         )
 
-    def load_encoder(self, vae: VAE) -> None:
-        """Copy a fitted VAE's encoder weights (and freeze them where the model says so)."""
+    def load_encoder(self, vae: VAE, *, freeze: bool) -> None:
+        """Copy a fitted VAE's encoder weights; ``freeze`` keeps them fixed in training."""
         self.encoder.load_state_dict(vae.encoder.state_dict())
         for p in self.encoder.parameters():
-            p.requires_grad_(not self.freeze_encoder)
+            p.requires_grad_(not freeze)
 
     def latent(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(x)[0]  # the mean: deterministic
@@ -174,7 +168,6 @@ class LatentClassifier(_LatentModel):
     ) -> None:
         super().__init__()
         self._build_encoder(n_marks, n_bins, vae)
-        self.hparams_ = dict(head=head, hidden=hidden, dropout=dropout, vae=self.vae_params)
         self.head = _head(self.vae_params["latent"], n_outputs, head, hidden, dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -182,7 +175,11 @@ class LatentClassifier(_LatentModel):
         return self.head(self.latent(x))
 
 
-@register("vae_logreg")
+LATENT_OUTPUTS = ("scores", "latent")
+
+
+# a linear head on 10 features, like linear-12, moves faster at 1e-2
+@register("vae_logreg", family="latent", outputs=LATENT_OUTPUTS, defaults=TrainDefaults(lr=1e-2))
 class VAELogistic(LatentClassifier):
     """Logistic regression on the frozen VAE latent mean (a linear head, cross-entropy)."""
 
@@ -192,12 +189,9 @@ class VAELogistic(LatentClassifier):
         super().__init__(
             n_marks=n_marks, n_bins=n_bins, n_outputs=n_outputs, head="linear", vae=vae
         )
-        self.hparams_ = dict(vae=self.vae_params)
-
-    default_lr = 1e-2  # a linear head on 10 features, like linear-12
 
 
-@register("vae_mlp")
+@register("vae_mlp", family="latent", outputs=LATENT_OUTPUTS)
 class VAEMLP(LatentClassifier):
     """An MLP on the frozen VAE latent mean."""
 
@@ -220,17 +214,19 @@ class VAEMLP(LatentClassifier):
             dropout=dropout,
             vae=vae,
         )
-        self.hparams_ = dict(hidden=hidden, dropout=dropout, vae=self.vae_params)
 
 
-@register("vae_finetune")
+@register("vae_finetune", family="latent", outputs=LATENT_OUTPUTS, freeze_encoder=False)
 class VAEFinetune(VAEMLP):
     """End to end: the VAE's encoder as initialisation, fine-tuned with an MLP head."""
 
-    freeze_encoder = False
 
-
-@register("vae_neighbors")
+@register(
+    "vae_neighbors",
+    family="latent",
+    outputs=(*LATENT_OUTPUTS, "neighbor_attention"),
+    inputs="neighbor_latents",
+)
 class VAENeighbors(_LatentModel):
     """The target gene's VAE latent with its neighbours' latents through attention.
 
@@ -240,8 +236,6 @@ class VAENeighbors(_LatentModel):
     neighbours'; their attention-weighted values join the target's latent in an MLP head.
     ``k = 0`` (or ``by: none``) is the same model without neighbours.
     """
-
-    inputs = "neighbor_latents"
 
     def __init__(
         self,
@@ -264,15 +258,6 @@ class VAENeighbors(_LatentModel):
         if k < 0:
             raise ValueError(f"k must be >= 0, not {k}")
         self._build_encoder(n_marks, n_bins, vae)
-        self.hparams_ = dict(
-            k=k,
-            by=by,
-            attention_dim=attention_dim,
-            hidden=hidden,
-            dropout=dropout,
-            neighbor_seed=neighbor_seed,
-            vae=self.vae_params,
-        )
         self.k, self.by, self.neighbor_seed = k, by, neighbor_seed
         d = self.vae_params["latent"]
         self.query = nn.Linear(d, attention_dim)

@@ -1,9 +1,14 @@
-"""Plots (matplotlib, Agg) and the HTML page. Each plot takes a table or arrays and an optional
-``ax``, returns the Axes, and computes nothing."""
+"""The report: plots (matplotlib, Agg) and the HTML page, built from stored tables.
+
+Each plot takes a table or arrays and an optional ``ax``, returns the Axes, and computes
+nothing; ``build_report`` assembles the page of one or more results folders from their records,
+predictions and analysis tables (read through ``simplechrome.experiments.results``).
+"""
 
 from __future__ import annotations
 
 from .html import Section, render, write_page
+from .page import build_report
 from .plots import (
     figure_png,
     plot_attention_by_rank,
@@ -21,9 +26,12 @@ from .plots import (
     plot_roc,
     save_figure,
 )
+from .sections_gan import gan_report
 
 __all__ = [
     "Section",
+    "build_report",
+    "gan_report",
     "figure_png",
     "plot_class_maps",
     "plot_class_profiles",

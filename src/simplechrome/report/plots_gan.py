@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -10,12 +12,20 @@ from matplotlib.axes import Axes
 CLASS_COLOURS = {"high": "C3", "low": "C0", "all": "C2"}
 
 
-def plot_profile_panels(profiles: pd.DataFrame, *, ylabel: str = "mean signal (transformed)"):
-    """Mean profiles (``mark, bin, value, class, source``): one panel per mark, a colour per
-    class, real solid and generated dashed. Returns the first panel's Axes."""
+def plot_profile_panels(
+    profiles: pd.DataFrame,
+    axes: Sequence[Axes] | None = None,
+    *,
+    ylabel: str = "mean signal (transformed)",
+) -> Axes:
+    """Mean profiles (``mark, bin, value, class, source``): one panel per mark (``axes``, one
+    per mark, or new ones), a colour per class, real solid and generated dashed. Returns the
+    first panel's Axes."""
     marks = list(dict.fromkeys(profiles["mark"]))
-    fig, axes = plt.subplots(1, len(marks), figsize=(2.6 * len(marks) + 1, 3), sharex=True)
+    if axes is None:
+        _, axes = plt.subplots(1, len(marks), figsize=(2.6 * len(marks) + 1, 3), sharex=True)
     axes = np.atleast_1d(axes)
+    fig = axes[0].figure
     for ax, mark in zip(axes, marks, strict=True):
         part = profiles[profiles["mark"] == mark]
         for (cls, source), p in part.groupby(["class", "source"], sort=False):
@@ -35,9 +45,19 @@ def plot_profile_panels(profiles: pd.DataFrame, *, ylabel: str = "mean signal (t
     return axes[0]
 
 
-def plot_correlation_pair(real: np.ndarray, generated: np.ndarray, marks, *, title: str = ""):
-    """Two mark-by-mark correlation matrices, real left and generated right, annotated."""
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
+def plot_correlation_pair(
+    real: np.ndarray,
+    generated: np.ndarray,
+    marks,
+    axes: Sequence[Axes] | None = None,
+    *,
+    title: str = "",
+) -> Axes:
+    """Two mark-by-mark correlation matrices, real left and generated right (``axes``: two, or
+    new ones), annotated."""
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(9, 3.8))
+    fig = axes[0].figure
     for ax, matrix, name in zip(axes, (real, generated), ("real", "generated"), strict=True):
         image = ax.imshow(matrix, cmap="RdBu_r", vmin=-1, vmax=1)
         ax.set_xticks(range(len(marks)), list(marks), rotation=40, ha="right")
@@ -50,10 +70,20 @@ def plot_correlation_pair(real: np.ndarray, generated: np.ndarray, marks, *, tit
     return axes[0]
 
 
-def plot_examples(examples: list[tuple[str, np.ndarray]], marks, *, columns: int = 4):
-    """Single genes ``(marks, bins)`` as heatmaps on one colour scale, titled by their label."""
+def plot_examples(
+    examples: list[tuple[str, np.ndarray]],
+    marks,
+    axes: np.ndarray | None = None,
+    *,
+    columns: int = 4,
+) -> Axes:
+    """Single genes ``(marks, bins)`` as heatmaps on one colour scale, titled by their label
+    (``axes``: a grid with at least one Axes per gene, or a new one)."""
     rows = (len(examples) + columns - 1) // columns
-    fig, axes = plt.subplots(rows, columns, figsize=(3 * columns, 1.9 * rows), squeeze=False)
+    if axes is None:
+        _, axes = plt.subplots(rows, columns, figsize=(3 * columns, 1.9 * rows), squeeze=False)
+    axes = np.atleast_2d(axes)
+    fig = axes[0, 0].figure
     values = np.concatenate([x.ravel() for _, x in examples]) if examples else np.zeros(1)
     lo, hi = np.percentile(values, [1, 99])
     for ax, (name, x) in zip(axes.ravel(), examples, strict=False):
@@ -67,12 +97,19 @@ def plot_examples(examples: list[tuple[str, np.ndarray]], marks, *, columns: int
     return axes[0, 0]
 
 
-def plot_walks(walks: list[tuple[str, np.ndarray]], marks):
+def plot_walks(
+    walks: list[tuple[str, np.ndarray]], marks, axes: np.ndarray | None = None
+) -> Axes:
     """Walks from low to high expression, ``(steps, marks, bins)`` each: a column per walk and
-    a row per mark, each a steps x bins heatmap (one colour scale per mark across walks)."""
-    fig, axes = plt.subplots(
-        len(marks), len(walks), figsize=(4.2 * len(walks), 1.5 * len(marks) + 0.8), squeeze=False
-    )
+    a row per mark (``axes``: a marks x walks grid, or a new one), each a steps x bins heatmap
+    (one colour scale per mark across walks)."""
+    if axes is None:
+        _, axes = plt.subplots(
+            len(marks), len(walks), figsize=(4.2 * len(walks), 1.5 * len(marks) + 0.8),
+            squeeze=False,
+        )
+    axes = np.atleast_2d(axes)
+    fig = axes[0, 0].figure
     for m, mark in enumerate(marks):
         values = np.concatenate([w[:, m].ravel() for _, w in walks])
         lo, hi = float(values.min()), float(values.max())

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._io import atomic_write
-from ..config import RunConfig, TrainConfig
-from ..data.synthetic import make_synthetic
-from ..report.plots import plot_history, plot_roc, save_figure
-from ..train import fit, save_run
-from ..train.metrics import roc_table
+from ._io import atomic_write
+from .config import RunConfig, RunData, TrainConfig
+from .data.run_splits import load_run_splits, synthetic_source
+from .experiments.runs import make_run
+from .report.plots import plot_history, plot_roc, save_figure
+from .train.metrics import roc_table
 
 DEMO_MODELS: tuple[str, ...] = ("deepchrome", "linear", "logreg", "mlp")
 
@@ -37,36 +37,36 @@ def run_demo(
 ) -> DemoResult:
     """Simulate a cell with known ground truth, train each model, write runs, plots and a table."""
     out = Path(out)
-    cell = make_synthetic(n_genes, seed=seed)
-    splits = cell.splits
+    data = RunData(
+        cells={"SYN01": synthetic_source(n_genes, seed)}, train_cells=("SYN01",), test_cell="SYN01"
+    )
+    splits = load_run_splits(data)
     config = TrainConfig(seed=seed, progress=progress)
     rows, curves, histories = [], [], []
     for name in models:
         start = time.perf_counter()
-        trained = fit(name, splits["train"], splits["valid"], config=config)
-        seconds = time.perf_counter() - start
-        metrics = save_run(
-            out / "runs" / name,
-            trained,
-            splits,
-            config=RunConfig(name, {}, config),
-            data={"source": f"synthetic(n_genes={n_genes}, seed={seed})"},
+        run = make_run(
+            RunConfig(name, {}, config),
+            data,
+            out=out / "runs" / name,
+            splits=splits,
             overwrite=True,
         )
-        test = metrics["test"]
+        seconds = time.perf_counter() - start
+        test = run.metrics["test"]
         row = {
             "model": name,
             "test_auroc": test["auroc"],
             "test_auprc": test["auprc"],
             "test_accuracy": test["accuracy"],
-            "parameters": trained.n_parameters(),
-            "epochs": len(trained.history),
+            "parameters": run.model.n_parameters(),
+            "epochs": len(run.model.history),
             "seconds": round(seconds, 2),
         }
         rows.append(row)
-        scores = trained.predict_scores(splits["test"])
-        curves.append(roc_table(splits["test"].y, scores, model=name).assign(auroc=test["auroc"]))
-        histories.append(trained.history.assign(model=name))
+        scores = run.model.predict_scores(splits.test)
+        curves.append(roc_table(splits.test.y, scores, model=name).assign(auroc=test["auroc"]))
+        histories.append(run.model.history.assign(model=name))
         if on_model:
             on_model(name, row)
     summary = pd.DataFrame(rows)

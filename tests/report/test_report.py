@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -10,9 +11,8 @@ import pytest
 
 from simplechrome.cli import main
 from simplechrome.experiments import load_spec, run_experiment
-from simplechrome.experiments.report import build_report
-
-from .conftest import write_spec
+from simplechrome.report import build_report
+from tests.conftest import write_spec
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -45,6 +45,14 @@ def results(tmp_path_factory, three_cells) -> Path:
     return tmp
 
 
+def section(page: str, title: str) -> str:
+    """The HTML of the section whose heading starts with ``title``."""
+    for part in page.split("<section>")[1:]:
+        if part.startswith(f"<h2>{title}") or f": {title}" in part.split("</h2>")[0]:
+            return part.split("</section>")[0]
+    raise AssertionError(f"no section {title!r}")
+
+
 def test_report_sections(results, tmp_path):
     page = build_report(results / "grid", tmp_path / "grid.html").read_text()
     for title in ("Per cell", "Paired comparisons", "ROC curves", "Learning curves", "Parameters"):
@@ -54,6 +62,85 @@ def test_report_sections(results, tmp_path):
     assert re.search(r"0\.\d{4} \[0\.\d{4}, 0\.\d{4}\]", page)  # means with intervals
     cross = build_report(results / "cross", tmp_path / "cross.html").read_text()
     assert "Cross-cell prediction" in cross and "trained elsewhere vs trained here" in cross
+
+
+def test_report_numbers_are_the_stored_ones(results, tmp_path):
+    """One number per section, recomputed from the stored records and predictions."""
+    from simplechrome.experiments import Results
+    from simplechrome.experiments.stats import paired_auroc_difference
+
+    page = build_report(results / "grid", tmp_path / "grid.html").read_text()
+    found = Results(results / "grid")
+    t = found.table
+    home = t[(t["test_cell"] == "E003-syn") & (t["size"] == -1)]
+    cnn = home[home["model"] == "deepchrome"]
+    # per cell: the mean over seeds of the recorded test AUROCs
+    assert f"{cnn['test_auroc'].mean():.4f}" in section(page, "Per cell")
+    # paired: logreg minus deepchrome on the stored test predictions
+    preds = {m: [found.test_predictions(r) for r in home[home["model"] == m]["run_id"]]
+             for m in ("logreg", "deepchrome")}  # fmt: skip
+    d = paired_auroc_difference(
+        preds["logreg"][0]["label"].to_numpy(),
+        [p["score"].to_numpy() for p in preds["logreg"]],
+        [p["score"].to_numpy() for p in preds["deepchrome"]],
+    )
+    assert f"{d['difference']:+.4f}" in section(page, "Paired comparisons")
+    # ROC: the first seed's recorded AUROC
+    first = cnn[cnn["seed"] == cnn["seed"].min()]["test_auroc"].iloc[0]
+    assert f"{first:.4f}" in section(page, "ROC curves")
+    # learning curves: the smaller budget's mean over seeds
+    small = t[(t["test_cell"] == "E003-syn") & (t["size"] == 100) & (t["model"] == "deepchrome")]
+    assert small["n_labelled"].iloc[0] == 100
+    assert f"{small['test_auroc'].mean():.4f}" in section(page, "Learning curves")
+    # parameters: the recorded count
+    assert f">{int(cnn['n_parameters'].iloc[0])}<" in section(page, "Parameters")
+    # cross-cell: trained on E012-syn, tested on E003-syn, mean over seeds
+    cross = build_report(results / "cross", tmp_path / "cross.html").read_text()
+    c = Results(results / "cross").table
+    pair = c[(c["train_cells"] == "E012-syn") & (c["test_cell"] == "E003-syn")]
+    assert f"{pair['test_auroc'].mean():.4f}" in section(cross, "Cross-cell prediction")
+
+
+def test_report_is_built_without_training_anything(results, ac_results, gan_results, tmp_path):
+    """The report only reads stored tables: with gradients off, and with loading a model,
+    backpropagating or fitting a scikit-learn estimator made to fail, every section builds."""
+    from unittest import mock
+
+    import sklearn.base
+    import torch
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the report must not load, train or fit anything")
+
+    fitted = [
+        (cls, name)
+        for cls in _estimators(sklearn.base.BaseEstimator)
+        for name in ("fit", "fit_transform", "partial_fit")
+        if name in vars(cls)
+    ]
+    with torch.no_grad(), mock.patch("torch.load", refuse), mock.patch(
+        "torch.autograd.backward", refuse
+    ), mock.patch("simplechrome.train.TrainedModel.load", refuse), contextlib.ExitStack() as stack:
+        for cls, name in fitted:
+            stack.enter_context(mock.patch.object(cls, name, refuse))
+        page = build_report(
+            [results / "grid", ac_results, gan_results], tmp_path / "all.html"
+        ).read_text()
+    for title in ("Per cell", "AttentiveChrome: attention", "GAN: how close", "GAN: what"):
+        assert title in page
+
+
+def _estimators(base: type) -> list[type]:
+    import sklearn.decomposition  # noqa: F401  (the estimators a report could reach for)
+    import sklearn.ensemble  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
+
+    out, todo = [], [base]
+    while todo:
+        cls = todo.pop()
+        out.append(cls)
+        todo.extend(cls.__subclasses__())
+    return out
 
 
 def test_report_verb_and_published_labels(results, tmp_path, capsys, shared):
@@ -127,19 +214,38 @@ def test_report_renders_in_headless_chromium(results, tmp_path):
     assert shot.exists() and shot.stat().st_size > 10_000
 
 
-def test_report_interprets_attention_models(tmp_path, three_cells):
+@pytest.fixture(scope="module")
+def ac_results(tmp_path_factory, three_cells) -> Path:
+    tmp = tmp_path_factory.mktemp("ac")
     cells = {"E003-syn": three_cells["E003-syn"]}
     spec = load_spec(
         write_spec(
-            tmp_path / "ac.yaml",
+            tmp / "ac.yaml",
             cells,
             models=["attentivechrome"],
             seeds=[0],
             train={"max_epochs": 2, "patience": 2},
         )
     )
-    run_experiment(spec, tmp_path / "ac", workers=1)
-    page = build_report(tmp_path / "ac", tmp_path / "ac.html").read_text()
+    run_experiment(spec, tmp / "ac", workers=1)
+    return tmp / "ac"
+
+
+@pytest.fixture(scope="module")
+def gan_results(tmp_path_factory, three_cells) -> Path:
+    tmp = tmp_path_factory.mktemp("gan")
+    cells = {"E003-syn": three_cells["E003-syn"]}
+    gan = {"name": "gan", "train": {"max_epochs": 2, "batch_size": 64, "patience": 2}}
+    spec = load_spec(write_spec(tmp / "gan.yaml", cells, models=["logreg", gan], seeds=[0]))
+    assert spec.models[1].train["batch_size"] == 64
+    run_experiment(spec, tmp / "gan", workers=1)
+    return tmp / "gan"
+
+
+def test_report_interprets_attention_models(tmp_path, ac_results):
+    import json
+
+    page = build_report(ac_results, tmp_path / "ac.html").read_text()
     assert "AttentiveChrome: attention, class-optimisation maps and attributions" in page
     for alt in (
         "mean bin attention, high vs low",
@@ -148,6 +254,14 @@ def test_report_interprets_attention_models(tmp_path, three_cells):
         "attributions",
     ):
         assert f"alt='{alt}'" in page
+    # the summary's numbers are the stored ones
+    (run,) = (ac_results / "runs").iterdir()
+    stored = json.loads((run / "analysis" / "interpretation.json").read_text())
+    high = stored["mean_mark_attention"]["high"]
+    part = section(page, "AttentiveChrome")
+    assert f"H3K4me3 {high['H3K4me3']:.2f}" in part
+    gap = stored["h3k4me3_tss_map_high_minus_low"]
+    assert f"{gap:+.3f}" in part
 
 
 def test_one_page_for_several_results_folders(results, tmp_path, capsys):
@@ -160,16 +274,20 @@ def test_one_page_for_several_results_folders(results, tmp_path, capsys):
     assert "t: Per cell" in page and "t: Cross-cell prediction" in page
 
 
-def test_report_shows_a_gan_beside_the_classifiers(tmp_path, three_cells):
-    cells = {"E003-syn": three_cells["E003-syn"]}
-    gan = {"name": "gan", "train": {"max_epochs": 2, "batch_size": 64, "patience": 2}}
-    spec = load_spec(write_spec(tmp_path / "gan.yaml", cells, models=["logreg", gan], seeds=[0]))
-    assert spec.models[1].train["batch_size"] == 64
-    table = run_experiment(spec, tmp_path / "gan", workers=1).table
+def test_report_shows_a_gan_beside_the_classifiers(tmp_path, gan_results):
+    import json
+
+    from simplechrome.experiments import read_table
+
+    table = read_table(gan_results)
     row = table[table["model"] == "gan"].iloc[0]
     assert row["epochs"] == 2 and row["test_sliced_wasserstein"] > 0
     assert "test_profile_r_min" in table
-    page = build_report(tmp_path / "gan", tmp_path / "gan.html").read_text()
+    page = build_report(gan_results, tmp_path / "gan.html").read_text()
+    stored = json.loads(
+        (gan_results / "runs" / row["run_id"] / "analysis" / "gan_quality.json").read_text()
+    )
+    assert f"{round(stored['two_sample_auroc'], 4)}" in section(page, "GAN: how close")
     assert "GAN: how close are generated genes to real ones?" in page
     assert "GAN: what combinations of marks go with expression?" in page
     for alt in ("mean profiles, real vs generated", "walk from low to high expression"):

@@ -1,0 +1,304 @@
+"""The verbs: each reads its arguments, calls the public API (``simplechrome.api``) and prints.
+
+Imports happen inside the handlers, so ``simplechrome --help`` does not pay for torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    def fmt(v: Any) -> str:
+        if isinstance(v, float):
+            return f"{v:.4f}"
+        return "-" if v is None else str(v)
+
+    cells = [[fmt(r.get(c)) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+
+
+def print_metrics(metrics: dict[str, dict[str, Any]]) -> None:
+    rows = [{"split": s, **m} for s, m in metrics.items()]
+    columns = ["split", *[k for k in rows[0] if k != "split"]] if rows else ["split"]
+    print_table(rows, columns)
+
+
+def progress(args: argparse.Namespace) -> bool:
+    return not args.quiet and sys.stderr.isatty()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ..demo import run_demo
+
+    print(f"simplechrome demo: synthetic cell of {args.genes} genes with planted ground truth")
+    print(f"writing runs, summary.tsv, roc.png and validation.png under {args.out}/")
+
+    def announce(name: str, row: dict) -> None:
+        print(f"  {name:<12} test AUROC {row['test_auroc']:.4f}  ({row['seconds']:.1f} s)")
+
+    result = run_demo(
+        args.out, n_genes=args.genes, seed=args.seed, progress=progress(args), on_model=announce
+    )
+    print()
+    print_table(
+        result.summary.to_dict("records"),
+        ["model", "test_auroc", "test_auprc", "test_accuracy", "parameters", "epochs"],
+    )
+    print(f"\nfigures: {', '.join(str(p) for p in result.figures)}")
+    return 0
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    from ..data.download import ZENODO_URL, download_cells
+
+    download_cells(
+        args.cells,
+        all_cells=args.all,
+        url=args.url or ZENODO_URL,
+        dest=args.dest,
+        progress=not args.quiet,
+        on_cell=lambda cell, folder: print(f"{cell}\t{folder}"),
+    )
+    return 0
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    import time
+
+    from ..data import PrepareOptions, prepare, read_sheet
+    from ..errors import InputError
+
+    options = PrepareOptions(
+        window=args.window,
+        bin_size=args.bin_size,
+        genes=args.genes,
+        order=args.order,
+        signal=args.signal,
+        reads=args.reads,
+        extend=args.extend,
+        min_mapq=args.min_mapq,
+        keep_duplicates=args.keep_duplicates,
+        split=args.split,
+        seed=args.seed,
+    )
+    cells = sorted({t.cell for t in read_sheet(args.sheet)})
+    if args.cell and len(cells) > 1:
+        raise InputError(
+            f"--cell names the expression column of a one-cell sheet; {args.sheet} lists "
+            f"{', '.join(cells)} (name the cells by their expression columns instead)"
+        )
+    for cell in cells:
+        started = time.perf_counter()
+        splits = prepare(
+            args.sheet,
+            args.gtf,
+            cell=cell,
+            expression=args.expression,
+            expression_column=args.cell,
+            out=args.out,
+            options=options,
+            overwrite=args.overwrite,
+            progress=progress(args),
+        )
+        sizes = " / ".join(f"{k} {v.n_genes}" for k, v in splits.items())
+        first = splits["train"]
+        print(
+            f"{cell}: {sizes} genes x {first.n_marks} marks x {first.n_bins} bins "
+            f"-> {args.out / cell} ({time.perf_counter() - started:.1f} s)"
+        )
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from ..info import describe
+
+    print("\n".join(describe(args.path)))
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from .. import models
+
+    rows = []
+    for name in models.names():
+        entry = models.get(name)
+        m = models.create(name, n_marks=args.marks, n_bins=args.bins)
+        count = models.n_parameters(m) if entry.kind == "torch" else None
+        rows.append(
+            {
+                "model": name,
+                "family": entry.family,
+                "parameters": count,
+                "description": entry.summary,
+            }
+        )
+    print(
+        f"parameters at {args.marks} marks x {args.bins} bins, 2 classes "
+        "(classical models: fitted coefficients, known after training)"
+    )
+    print_table(rows, ["model", "family", "parameters", "description"])
+    return 0
+
+
+def _train(args: argparse.Namespace, overrides: list[str]) -> int:
+    import dataclasses
+
+    from .. import api, models
+    from ..config import RunData, load_run_config
+
+    overrides = overrides + list(args.set or [])
+    # explicit flags override the config file; absent ones leave it as it is
+    for flag, key in (("task", "task"), ("seed", "seed"), ("threads", "threads")):
+        if getattr(args, flag) is not None:
+            overrides.append(f"train.{key}={getattr(args, flag)}")
+    config = load_run_config(args.config, overrides)
+    config = dataclasses.replace(
+        config, train=dataclasses.replace(config.train, progress=progress(args))
+    )
+    models.get(config.model)  # an unknown model fails before any data is read
+    data = RunData.one_cell(
+        str(args.data),
+        task=config.train.task,
+        expression=None if args.expression is None else str(args.expression),
+        gtf=None if args.gtf is None else str(args.gtf),
+        split=args.split,
+        split_seed=args.split_seed,
+    )
+    run = api.train_run(config, data, out=args.out)
+    print_metrics(run.metrics)
+    print(f"run written to {args.out}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    return _train(args, [f"model={args.model}"] if args.model else [])
+
+
+def cmd_gan_train(args: argparse.Namespace) -> int:
+    overrides = ["model=gan"]
+    for flag, key in (("batch_size", "batch_size"), ("epochs", "max_epochs"),
+                      ("patience", "patience")):  # fmt: skip
+        if getattr(args, flag) is not None:
+            overrides.append(f"train.{key}={getattr(args, flag)}")
+    return _train(args, overrides)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .. import api
+
+    metrics = api.evaluate_run(args.run, args.data, output=args.output)
+    print_metrics(metrics)
+    if args.output:
+        print(f"metrics written to {args.output}")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from .. import api
+
+    table, written = api.predict_run(
+        args.run, args.input, args.output, attention=args.attention, gtf=args.gtf
+    )
+    print(f"{len(table)} predictions written to {args.output}")
+    if written:
+        print(f"attention written: {', '.join(p.name for p in written)} in {args.attention}")
+    return 0
+
+
+def cmd_embed(args: argparse.Namespace) -> int:
+    from .. import api
+
+    arrays = api.embed_run(args.run, args.data, args.output)
+    n, dim = arrays["latent"].shape
+    print(f"latent means of {n} genes ({dim} dimensions) written to {args.output}")
+    return 0
+
+
+def cmd_experiment(args: argparse.Namespace) -> int:
+    from ..experiments import experiment_summary, load_spec, plan, run_experiment
+
+    spec = load_spec(args.spec)
+    out = args.output or Path("results") / spec.name
+    print(
+        f"experiment {spec.name} ({spec.kind}): {len(plan(spec))} runs -> {out}/ "
+        f"[executor {args.executor}]"
+    )
+    done = [0]
+
+    def announce(record: dict) -> None:  # off a terminal: one line per run instead of a bar
+        done[0] += 1
+        name = next(
+            (k for k in ("test_auroc", "test_pearson", "test_sliced_wasserstein") if k in record),
+            None,
+        )
+        score = f"{name[5:]} {record[name]:.4f}" if name else "done"
+        print(f"[{done[0]}] {record['run_id']}: {score} ({record['seconds']:.1f} s)", flush=True)
+
+    bar = progress(args)
+    result = run_experiment(
+        spec,
+        out,
+        executor=args.executor,
+        workers=args.workers,
+        address=args.address,
+        resume=args.resume,
+        progress=bar,
+        on_run=None if bar or args.quiet else announce,
+        spec_text=Path(args.spec).read_text(),
+    )
+    print(f"{result.ran} run(s) done, {result.skipped} already finished; table: {out}/table.csv")
+    summary = experiment_summary(result.table)
+    if not summary.empty:
+        metric = summary["metric"].iloc[0]
+        summary["interval"] = [
+            "" if n == 1 else f"[{lo:.4f}, {hi:.4f}]"
+            for lo, hi, n in zip(summary["low"], summary["high"], summary["n_seeds"], strict=True)
+        ]
+        print_table(
+            summary.rename(columns={"mean": metric}).to_dict("records"),
+            ["test_cell", "train_cells", "source", "model", "size", metric, "interval", "n_seeds"],
+        )
+    print(f"report: simplechrome report {out} -o {out}/report.html")
+    return 0
+
+
+def cmd_gan_sample(args: argparse.Namespace) -> int:
+    from .. import api
+
+    classes = {"low": (0,), "high": (1,), "both": (0, 1)}[args.klass]
+    arrays = api.gan_sample(args.run, args.n, classes=classes, level=args.level, seed=args.seed)
+    api.write_arrays(args.output, arrays)
+    print(f"{len(arrays['condition'])} generated genes written to {args.output}")
+    return 0
+
+
+def cmd_gan_plot(args: argparse.Namespace) -> int:
+    from .. import api
+
+    print(f"GAN report written to {api.gan_plot(args.run, args.output)}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .. import api
+
+    path = api.report(args.results, args.output, published=args.published)
+    print(f"report written to {path}")
+    return 0
+
+
+def cmd_analyse(args: argparse.Namespace) -> int:
+    from .. import api
+
+    for run in args.run:
+        written = api.analyse(run)
+        names = ", ".join(p.name for p in written) or "none (this model has no analyses)"
+        print(f"{run}: {names}")
+    return 0

@@ -1,0 +1,366 @@
+"""The public reader of results folders, and the statistics a report shows.
+
+A results folder (written by ``run_experiment``) holds one record per run and one run directory
+per run. ``Results`` reads them; the functions below turn them into the tables the report
+draws: summaries with intervals, paired comparisons, ROC points, cross-cell matrices, learning
+curves. Nothing here trains or fits a model: every number comes from the stored records,
+predictions and analysis tables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .. import models
+from ..config import RunConfig, RunData
+from ..errors import ConfigError
+from ..ids import eid_in
+from ..train.metrics import roc_table
+from ..train.run_dir import read_analysis, read_run_config
+from .stats import paired_auroc_difference, summarise
+
+REFERENCE = "deepchrome"
+
+
+def read_table(results: str | Path) -> pd.DataFrame:
+    """A results folder's table (or a table file itself)."""
+    path = Path(results)
+    if path.is_dir():
+        path = path / "table.parquet" if (path / "table.parquet").exists() else path / "table.csv"
+    if not path.exists():
+        raise ConfigError(f"{results}: no results table (run `simplechrome experiment` first)")
+    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+
+
+@dataclasses.dataclass
+class Results:
+    """One results folder: its spec, its table of run records, and each run's stored files."""
+
+    path: Path
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path)
+
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        return read_table(self.path)
+
+    @cached_property
+    def spec(self) -> dict[str, Any]:
+        folder = self.path if self.path.is_dir() else self.path.parent
+        for name in ("spec.resolved.yaml", "spec.yaml"):
+            if (folder / name).exists():
+                return yaml.safe_load((folder / name).read_text()) or {}
+        return {}
+
+    @property
+    def name(self) -> str:
+        return str(self.spec.get("name") or self.path.name)
+
+    @property
+    def has_runs(self) -> bool:
+        return (self.path / "runs").is_dir()
+
+    @property
+    def predictors(self) -> pd.DataFrame:
+        """Records of runs whose model scores genes (generators are not among them)."""
+        t = self.table
+        if "model_name" not in t:
+            return t
+        return t[[models.get(n).predicts for n in t["model_name"]]]
+
+    @property
+    def metric(self) -> str:
+        t = self.predictors
+        return "test_auroc" if "test_auroc" in t else "test_pearson"
+
+    def run_dir(self, run_id: str) -> Path:
+        return self.path / "runs" / run_id
+
+    def test_predictions(self, run_id: str) -> pd.DataFrame | None:
+        """The test-split rows of a run's ``predictions.tsv``."""
+        path = self.run_dir(run_id) / "predictions.tsv"
+        if not path.exists():
+            return None
+        preds = pd.read_csv(path, sep="\t")
+        return preds[preds["split"] == "test"]
+
+    def analysis(self, run_id: str, name: str):
+        """A stored analysis of a run (a table or a mapping), or ``None``."""
+        return read_analysis(self.run_dir(run_id), name)
+
+    def run_config(self, run_id: str) -> tuple[RunConfig, RunData]:
+        return read_run_config(self.run_dir(run_id))
+
+    def first_run(self, where: pd.Series, *, analysis: str) -> pd.Series | None:
+        """The record (lowest seed, then smallest size) among ``where`` whose run stored
+        ``analysis``."""
+        t = self.table[where].sort_values(["seed", "size"])
+        for _, row in t.iterrows():
+            if self.analysis(row["run_id"], analysis) is not None:
+                return row
+        return None
+
+
+def home_runs(table: pd.DataFrame) -> pd.DataFrame:
+    """Runs trained and tested on the same cell with every training gene."""
+    return table[(table["source"] == "same") & (table["size"] == -1)]
+
+
+def fmt(row: pd.Series) -> str:
+    """``mean [low, high]``, or the bare value for a single run (no interval to show)."""
+    if row.get("n_seeds", 2) == 1:
+        return f"{row['mean']:.4f}"
+    return f"{row['mean']:.4f} [{row['low']:.4f}, {row['high']:.4f}]"
+
+
+def per_cell_summary(results: Results) -> pd.DataFrame:
+    """Mean test score per cell and model over seeds, with its interval."""
+    home = home_runs(results.predictors)
+    if home.empty:
+        return pd.DataFrame()
+    return summarise(home, ["test_cell", "model"], results.metric)
+
+
+def paired_differences(results: Results, reference: str = REFERENCE) -> pd.DataFrame:
+    """Each model minus the reference model on the same test genes, at every training size:
+    AUROC averaged over seeds, interval from resampling genes."""
+    home = results.predictors
+    home = home[home["source"] == "same"]
+    models_seen = list(dict.fromkeys(home["model"]))
+    reference = reference if reference in models_seen else (models_seen or [None])[0]
+    if reference is None or len(models_seen) < 2 or not results.has_runs:
+        return pd.DataFrame()
+    rows = []
+    for (cell, _), part in home.groupby(["test_cell", "size"], sort=False):
+        ref_runs = part[part["model"] == reference]
+        ref = [results.test_predictions(r) for r in ref_runs["run_id"]]
+        if not ref or any(v is None for v in ref):
+            continue
+        y = ref[0]["label"].to_numpy()
+        for model in models_seen:
+            if model == reference:
+                continue
+            runs = part[part["model"] == model]
+            other = [results.test_predictions(r) for r in runs["run_id"]]
+            if not other or any(o is None for o in other):
+                continue
+            d = paired_auroc_difference(
+                y, [o["score"].to_numpy() for o in other], [r["score"].to_numpy() for r in ref]
+            )
+            labelled = "n_labelled" if "n_labelled" in part else "n_train"
+            rows.append(
+                {
+                    "cell": cell,
+                    "labelled genes": int(part[labelled].median()),
+                    "model": model,
+                    "minus": reference,
+                    "difference": d["difference"],
+                    "low": d["low"],
+                    "high": d["high"],
+                    "p": d["p_two_sided"],
+                    "seeds": len(other),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def roc_points(results: Results, *, max_cells: int = 6) -> list[tuple[str, int, pd.DataFrame]]:
+    """``(cell, seed, curves)`` for the first seed's home runs of up to ``max_cells`` cells;
+    each curve labelled by model, with the run's recorded AUROC."""
+    home = home_runs(results.predictors)
+    if home.empty or not results.has_runs or "test_auroc" not in home:
+        return []
+    out = []
+    for cell, part in list(home.groupby("test_cell", sort=False))[:max_cells]:
+        seed = int(part["seed"].min())
+        curves = []
+        for r in part[part["seed"] == seed].itertuples():
+            preds = results.test_predictions(r.run_id)
+            if preds is not None and preds["label"].nunique() == 2:
+                curves.append(
+                    roc_table(preds["label"], preds["score"], model=r.model).assign(
+                        auroc=r.test_auroc
+                    )
+                )
+        if curves:
+            out.append((str(cell), seed, pd.concat(curves)))
+    return out
+
+
+def cross_cell_tables(results: Results) -> list[tuple[str, pd.DataFrame, pd.DataFrame]]:
+    """Per model: the train x test matrix of mean test scores (rows: a cell, or a pooled
+    source such as ``all_others``), and trained-elsewhere vs trained-here rows."""
+    t = results.predictors
+    metric = results.metric
+    if not (t["source"] != "same").any():
+        return []
+    t = t[t["size"] == -1].copy()
+    t["trained_on"] = np.where(t["source"].isin(["same", "each"]), t["train_cells"], t["source"])
+    out = []
+    for model, part in t.groupby("model", sort=False):
+        matrix = part.groupby(["trained_on", "test_cell"], sort=False)[metric].mean()
+        here = summarise(part[part["source"] == "same"], ["test_cell"], metric)
+        rows = []
+        for (source, target), grp in part[part["source"] != "same"].groupby(
+            ["source", "test_cell"], sort=False
+        ):
+            s = summarise(grp, ["test_cell"], metric).iloc[0]
+            h = here[here["test_cell"] == target]
+            rows.append(
+                {
+                    "model": model,
+                    "target": target,
+                    "trained elsewhere": source,
+                    "elsewhere": fmt(s),
+                    "trained here": fmt(h.iloc[0]) if len(h) else "-",
+                    "difference": s["mean"] - h.iloc[0]["mean"] if len(h) else None,
+                }
+            )
+        out.append((str(model), matrix.unstack("test_cell"), pd.DataFrame(rows)))
+    return out
+
+
+def learning_curves(results: Results) -> list[tuple[str, pd.DataFrame]]:
+    """Per cell: mean score per model and labelled-budget size, with intervals."""
+    t = results.predictors
+    t = t[t["source"] == "same"]
+    if t["size"].nunique() < 2:
+        return []
+    labelled = "n_labelled" if "n_labelled" in t else "n_train"
+    t = t.assign(size=t[labelled])
+    return [
+        (str(cell), summarise(part, ["model", "size"], results.metric))
+        for cell, part in t.groupby("test_cell", sort=False)
+    ]
+
+
+def params_summary(results: Results, *, max_cells: int = 6) -> list[tuple[str, pd.DataFrame]]:
+    """Per cell: mean score per model beside its parameter count."""
+    home = home_runs(results.predictors)
+    out = []
+    for cell, part in list(home.groupby("test_cell", sort=False))[:max_cells]:
+        summary = summarise(part, ["model"], results.metric)
+        summary["n_parameters"] = summary["model"].map(
+            part.groupby("model")["n_parameters"].median().round().astype(int)
+        )
+        out.append((str(cell), summary))
+    return out
+
+
+def neighbour_models(table: pd.DataFrame) -> pd.Series:
+    """Which records are of models that read their neighbour genes (registry ``inputs``)."""
+    if "model_name" not in table:
+        return pd.Series(False, index=table.index)
+    return table["model_name"].map(lambda n: models.get(n).inputs == "neighbor_latents")
+
+
+def neighbour_setting(params: str) -> tuple[str, int]:
+    """``(by, k)`` of a neighbour model's recorded parameters."""
+    p = json.loads(params)
+    by = p.get("by", "genome")
+    return by, 0 if by == "none" else int(p.get("k", 10))
+
+
+def paired_runs(results: Results, a: pd.DataFrame, b: pd.DataFrame) -> dict[str, float] | None:
+    """Paired AUROC difference of runs ``a`` minus runs ``b`` (same seeds, same test genes)."""
+    seeds = sorted(set(a["seed"]) & set(b["seed"]))
+    sa = [results.test_predictions(a[a["seed"] == s]["run_id"].iloc[0]) for s in seeds]
+    sb = [results.test_predictions(b[b["seed"] == s]["run_id"].iloc[0]) for s in seeds]
+    if not seeds or any(x is None for x in sa + sb):
+        return None
+    return paired_auroc_difference(
+        sa[0]["label"].to_numpy(),
+        [x["score"].to_numpy() for x in sa],
+        [x["score"].to_numpy() for x in sb],
+    )
+
+
+def neighbour_comparisons(results: Results) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Neighbour-aware models: their summaries, and per model the paired differences against
+    the same model without neighbours, random neighbours of the same k, and the best
+    single-gene model."""
+    home = home_runs(results.predictors)
+    nb = home[neighbour_models(home)].copy()
+    if nb.empty or not results.has_runs:
+        return pd.DataFrame(), pd.DataFrame()
+    nb[["by", "k"]] = [neighbour_setting(p) for p in nb["model_params"]]
+    summary = summarise(nb, ["model"], "test_auroc")
+    by_model = summary.set_index("model")
+    none = nb[nb["by"] == "none"]
+    singles = home[~neighbour_models(home)]
+    best_single = None
+    if not singles.empty:
+        best_single = (
+            summarise(singles, ["model"], "test_auroc").sort_values("mean").iloc[-1]["model"]
+        )
+    rows = []
+    for model, part in nb.groupby("model", sort=False):
+        by, k = part["by"].iloc[0], int(part["k"].iloc[0])
+        row: dict[str, Any] = {
+            "model": model,
+            "neighbours": by,
+            "k": k,
+            "test AUROC": fmt(by_model.loc[model]),
+        }
+        comparisons = {
+            "vs no neighbours": none if by != "none" else None,
+            "vs random, same k": nb[(nb["by"] == "random") & (nb["k"] == k)]
+            if by not in ("random", "none")
+            else None,
+            f"vs {best_single}": singles[singles["model"] == best_single] if best_single else None,
+        }
+        for name, other in comparisons.items():
+            if other is not None and not other.empty:
+                d = paired_runs(results, part, other)
+                if d:
+                    excludes = d["low"] > 0 or d["high"] < 0
+                    row[name] = (
+                        f"{d['difference']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]"
+                        + (" (excludes 0)" if excludes else "")
+                    )
+        rows.append(row)
+    return summary, pd.DataFrame(rows)
+
+
+def load_published(folder: str | Path | None, cells: list[str], zenodo: bool) -> pd.DataFrame:
+    """Published per-cell AUROCs for ``cells`` (matched by EID): ``cell, auroc, label``."""
+    if folder is None or not Path(folder).is_dir():
+        return pd.DataFrame(columns=["cell", "auroc", "label"])
+    suffix = "" if zenodo else " (published, different preprocessing)"
+    sources = [
+        ("deepchrome_per_cell_auc.csv", "cell_id", "deepchrome_auc_2dp", "DeepChrome paper"),
+        ("attentivechrome_reimpl_per_cell_auc.csv", "cell", "auroc", "AttentiveChrome re-impl."),
+    ]
+    rows = []
+    for file, key, col, label in sources:
+        path = Path(folder) / file
+        if not path.exists():
+            continue
+        values = pd.read_csv(path).set_index(key)[col]
+        for cell in cells:
+            eid = eid_in(cell)
+            if eid in values.index:
+                rows.append({"cell": cell, "auroc": float(values[eid]), "label": label + suffix})
+    return pd.DataFrame(rows, columns=["cell", "auroc", "label"])
+
+
+def experiment_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """The summary the ``experiment`` verb prints: each setting's mean test score over seeds
+    with its interval (generators left out: they score no genes)."""
+    if "model_name" in table:
+        table = table[[models.get(n).predicts for n in table["model_name"]]]
+    if table.empty:
+        return pd.DataFrame()
+    metric = "test_auroc" if "test_auroc" in table else "test_pearson"
+    summary = summarise(table, ["test_cell", "source", "train_cells", "model", "size"], metric)
+    summary["metric"] = metric
+    return summary

@@ -1,0 +1,308 @@
+"""The GAN family: the WGAN-GP task (critic and generator updates, sliced-Wasserstein
+validation) and the trained generator, with the cheap quality measures a run's metrics hold.
+
+Measures compare genes in the model's transformed space (log1p + per-mark standardisation),
+real genes transformed with the GAN's own transform. The costlier analyses (two-sample test,
+train-on-synthetic, walks) live in ``simplechrome.interpret.gan``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .. import models
+from ..config import TrainConfig
+from ..data.histone import HistoneData
+from ..errors import ModelMismatchError
+from .batches import InMemoryBatches
+from .lightning_loop import HistoryTask, run_lightning
+from .trained import TrainedModel
+
+CLASS_NAMES = {0: "low", 1: "high"}
+
+
+# -- measures ---------------------------------------------------------------------------------
+def sliced_wasserstein(
+    a: np.ndarray, b: np.ndarray, *, n_projections: int = 128, seed: int = 0
+) -> float:
+    """Mean 1-Wasserstein distance between ``a`` and ``b`` (``(n, ...)`` and ``(m, ...)``,
+    flattened per gene) along ``n_projections`` seeded random unit directions.
+
+    The sets may differ in size: each projection is compared at 200 common quantiles.
+    A distance between distributions, so, unlike a mean profile, it sees a generator that
+    gives every gene the same signal.
+    """
+    a = np.asarray(a, dtype=np.float64).reshape(len(a), -1)
+    b = np.asarray(b, dtype=np.float64).reshape(len(b), -1)
+    rng = np.random.default_rng(seed)
+    directions = rng.standard_normal((a.shape[1], n_projections))
+    directions /= np.linalg.norm(directions, axis=0, keepdims=True)
+    q = (np.arange(200) + 0.5) / 200
+    qa = np.quantile(a @ directions, q, axis=0)
+    qb = np.quantile(b @ directions, q, axis=0)
+    return float(np.abs(qa - qb).mean())
+
+
+def class_groups(y: np.ndarray, task: str) -> list[tuple[str, np.ndarray]]:
+    """``(name, mask)`` per class (``low``, ``high``), or one group ``all`` for regression."""
+    if task == "classification":
+        return [(CLASS_NAMES.get(int(k), str(k)), y == k) for k in np.unique(y)]
+    return [("all", np.ones(len(y), dtype=bool))]
+
+
+def profile_correlations(
+    real: np.ndarray,
+    fake: np.ndarray,
+    y: np.ndarray,
+    marks: tuple[str, ...],
+    task: str,
+    *,
+    y_fake: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Per class and mark: Pearson r of the mean profiles over bins, real vs generated
+    (``y_fake``: the generated genes' labels, when they are not ``y``)."""
+    y_fake = y if y_fake is None else y_fake
+    rows = []
+    groups = zip(class_groups(y, task), class_groups(y_fake, task), strict=True)
+    for (name, sel), (_, sel_fake) in groups:
+        for m, mark in enumerate(marks):
+            a, b = real[sel, m].mean(0), fake[sel_fake, m].mean(0)
+            r = float(np.corrcoef(a, b)[0, 1]) if a.std() > 0 and b.std() > 0 else float("nan")
+            rows.append({"class": name, "mark": mark, "pearson_r": r})
+    return pd.DataFrame(rows)
+
+
+def mark_correlations(x: np.ndarray) -> np.ndarray:
+    """``(marks, marks)`` Pearson correlation across genes of each gene's mean signal per mark."""
+    per_gene = x.mean(axis=2)
+    return np.corrcoef(per_gene, rowvar=False)
+
+
+def generation_metrics(gan: GANModel, data: HistoneData, *, seed: int = 0) -> dict[str, Any]:
+    """The cheap measures, for a run's ``metrics.json``: sliced Wasserstein distance (per class,
+    averaged), the smallest mean-profile r over classes and marks, and the largest difference
+    between the real and generated mark-mark correlations."""
+    real, fake, y = gan.real_and_generated(data, seed=seed)
+    groups = class_groups(y, gan.task)
+    swd = np.mean([sliced_wasserstein(real[s], fake[s], seed=seed) for _, s in groups])
+    profiles = profile_correlations(real, fake, y, gan.marks, gan.task)
+    corr_gap = max(
+        float(np.nanmax(np.abs(mark_correlations(real[s]) - mark_correlations(fake[s]))))
+        for _, s in groups
+    )
+    return {
+        "sliced_wasserstein": float(swd),
+        "profile_r_min": float(profiles["pearson_r"].min()),
+        "mark_corr_max_diff": corr_gap,
+        "n_genes": int(data.n_genes),
+    }
+
+
+# -- the task --------------------------------------------------------------------------------
+def _mean_gap(generated: torch.Tensor, real: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    """Mean squared gap between the per-class mean profiles of generated and real genes of a
+    batch (an unbiased estimate of the population gap's gradient direction)."""
+    gaps = [
+        ((generated[c == k].mean(0) - real[c == k].mean(0)) ** 2).mean() for k in torch.unique(c)
+    ]
+    return torch.stack(gaps).mean()
+
+
+class GANTask(HistoryTask):
+    """WGAN-GP: every batch updates the critic, every ``n_critic``-th batch the generator.
+
+    The loss terms: the critic maximises its Wasserstein estimate minus ``gp_weight`` times the
+    gradient penalty (Gulrajani et al. 2017); the generator maximises the critic's score of its
+    genes, plus, with ``mean_matching`` > 0, that weight times the per-class mean-profile gap.
+
+    Validation generates, with fixed noise, one gene per validation gene under its condition
+    and scores ``-(sliced Wasserstein distance)`` to the real validation genes (per class for a
+    class-conditional GAN, averaged), so a higher score is a better generator.
+    """
+
+    def __init__(
+        self,
+        module,
+        *,
+        lr: float,
+        seed: int,
+        n_critic: int = 2,
+        gp_weight: float = 10.0,
+        mean_matching: float = 0.0,
+    ) -> None:
+        super().__init__(module)
+        if n_critic < 1:
+            raise ModelMismatchError(f"n_critic must be at least 1, not {n_critic}")
+        self.automatic_optimization = False
+        self.lr = lr
+        self.seed = seed
+        self.n_critic, self.gp_weight, self.mean_matching = n_critic, gp_weight, mean_matching
+        self._batches = 0
+        self._val_x: list[torch.Tensor] = []
+        self._val_c: list[torch.Tensor] = []
+        self._critic_sum = 0.0
+        self._critic_n = 0
+
+    def configure_optimizers(self):
+        # Adam with beta1 = 0.5, beta2 = 0.9: the settings WGAN-GP was published with
+        m = self.module
+        gen = torch.optim.Adam(m.generator.parameters(), lr=self.lr, betas=(0.5, 0.9))
+        critic = torch.optim.Adam(m.critic.parameters(), lr=self.lr, betas=(0.5, 0.9))
+        return [gen, critic]
+
+    def gradient_penalty(
+        self, real: torch.Tensor, fake: torch.Tensor, c: torch.Tensor
+    ) -> torch.Tensor:
+        """Mean of (||grad critic|| - 1)^2 at random points between real and generated genes."""
+        eps = torch.rand(len(real), 1, 1, device=real.device)
+        mix = (eps * real + (1 - eps) * fake).requires_grad_(True)
+        (grad,) = torch.autograd.grad(self.module.critic(mix, c).sum(), mix, create_graph=True)
+        return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+    def training_step(self, batch, batch_idx: int) -> None:
+        x, c = batch
+        m = self.module
+        opt_gen, opt_critic = self.optimizers()
+        fake = m(m.noise(len(x)), c).detach()
+        wasserstein = m.critic(x, c).mean() - m.critic(fake, c).mean()
+        loss_critic = -wasserstein + self.gp_weight * self.gradient_penalty(x, fake, c)
+        opt_critic.zero_grad()
+        self.manual_backward(loss_critic)
+        opt_critic.step()
+        self._critic_sum += float(wasserstein.detach()) * len(x)
+        self._critic_n += len(x)
+        self._batches += 1
+        if self._batches % self.n_critic == 0:
+            generated = m(m.noise(len(x)), c)
+            loss_gen = -m.critic(generated, c).mean()
+            if self.mean_matching > 0 and m.n_outputs > 1:
+                loss_gen = loss_gen + self.mean_matching * _mean_gap(generated, x, c)
+            opt_gen.zero_grad()
+            self.manual_backward(loss_gen)
+            opt_gen.step()
+
+    def validation_step(self, batch, batch_idx: int) -> None:
+        x, c = batch
+        self._val_x.append(x.cpu())
+        self._val_c.append(c.cpu())
+
+    def on_validation_epoch_end(self) -> None:
+        x = torch.cat(self._val_x)
+        c = torch.cat(self._val_c)
+        self._val_x.clear()
+        self._val_c.clear()
+        noise = self.module.noise(len(x), torch.Generator().manual_seed(self.seed))
+        with torch.no_grad():
+            fake = self.module(noise, c.to(noise.device)).cpu()
+        real, gen = x.numpy(), fake.numpy()
+        task = "regression" if self.module.n_outputs == 1 else "classification"
+        labels = c.numpy()
+        swd = float(
+            np.mean(
+                [
+                    sliced_wasserstein(real[s], gen[s], seed=self.seed)
+                    for _, s in class_groups(labels, task)
+                ]
+            )
+        )
+        estimate = self._critic_sum / max(self._critic_n, 1)
+        self._critic_sum, self._critic_n = 0.0, 0
+        self.end_epoch(-swd, {"train_wasserstein": estimate, "val_sliced_wasserstein": swd})
+
+
+# -- the trained generator ----------------------------------------------------------------------
+class GANModel(TrainedModel):
+    """A fitted conditional GAN: generates genes per class (or level); its critic scores genes."""
+
+    families: ClassVar[tuple[str, ...]] = ("gan",)
+
+    def prepare(
+        self,
+        train: HistoneData,
+        valid: HistoneData,
+        config: TrainConfig,
+        unlabelled: HistoneData | None,
+    ) -> None:
+        # outputs never below each mark's transformed zero reads: no negative signal, and the
+        # exact zeros real signals have are reachable
+        zero = self.transform(np.zeros((1, len(self.marks), 1), dtype=np.float32))[0, :, 0]
+        self.module.set_floor(zero)
+
+    def _conditions(self, labels: np.ndarray) -> torch.Tensor:
+        c = np.array(labels)  # a copy: labels may be read-only arrays
+        if self.task == "regression":
+            return torch.as_tensor(self.transform.scale_y(c.astype(np.float64)))
+        return torch.as_tensor(c, dtype=torch.long)
+
+    def train_on(self, train: HistoneData, valid: HistoneData, config: TrainConfig) -> pd.DataFrame:
+        _, task_params = models.split_params(self.name, self.hparams)
+        task = GANTask(self.module, lr=config.lr, seed=config.seed, **task_params)
+
+        def batches(data: HistoneData, size: int, shuffle: bool) -> InMemoryBatches:
+            x = torch.from_numpy(np.array(self.transformed(data)))
+            return InMemoryBatches(x, self._conditions(data.y), size, shuffle=shuffle,
+                                   seed=config.seed)  # fmt: skip
+
+        self.module.train()
+        return run_lightning(
+            task, batches(train, config.batch_size, True), batches(valid, 4096, False), config
+        )
+
+    def generate(self, conditions: np.ndarray, *, seed: int = 0) -> np.ndarray:
+        """Generated genes ``(n, marks, bins)``, in the transformed space, one per condition:
+        a class (0 low, 1 high) or, for a regression GAN, ``log2(RPKM + 1)``.
+
+        The same conditions and seed give the same genes.
+        """
+        c = np.asarray(conditions)
+        if self.task == "classification" and not np.isin(c, (0, 1)).all():
+            raise ModelMismatchError("class conditions must be 0 (low) or 1 (high)")
+        cond = self._conditions(c)
+        self.module.eval()
+        noise = self.module.noise(len(c), torch.Generator().manual_seed(seed))
+        if not len(c):
+            return np.zeros((0, len(self.marks), self.n_bins), np.float32)
+        with torch.inference_mode():
+            return torch.cat(
+                [
+                    self.module(noise[lo : lo + 512], cond[lo : lo + 512]).cpu()
+                    for lo in range(0, len(c), 512)
+                ]
+            ).numpy()
+
+    def critic_scores(self, data: HistoneData) -> np.ndarray:
+        """The critic's realness score of each gene under its own label (higher: more typical
+        of the training genes)."""
+        if data.y is None:
+            raise ModelMismatchError(f"{data.cell}: the GAN's critic needs each gene's label")
+        cond = self._conditions(data.y)
+        x = torch.from_numpy(self.transformed(data))
+        self.module.eval()
+        with torch.inference_mode():
+            parts = [
+                self.module.critic(x[lo : lo + 512], cond[lo : lo + 512])
+                for lo in range(0, len(x), 512)
+            ]
+        return torch.cat(parts).double().numpy() if parts else np.zeros(0)
+
+    def real_and_generated(
+        self, data: HistoneData, *, seed: int = 0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``data``'s transformed signals, one generated gene per gene under its label, and the
+        labels."""
+        if data.y is None:
+            raise ModelMismatchError(f"{data.cell}: comparing with a GAN needs each gene's label")
+        return self.transformed(data), self.generate(data.y, seed=seed), np.asarray(data.y)
+
+    def per_gene(self, data: HistoneData) -> dict[str, np.ndarray]:
+        # a GAN's per-gene output: how real its critic finds the gene
+        return {"critic": self.critic_scores(data)}
+
+    def evaluate(self, data: HistoneData) -> dict[str, Any]:
+        if data.y is None:
+            raise ModelMismatchError(f"{data.cell}: the data has no labels to evaluate against")
+        return generation_metrics(self, data)
