@@ -131,19 +131,24 @@ def cmd_models(args: argparse.Namespace) -> int:
         entry = models.get(name)
         m = models.create(name, n_marks=args.marks, n_bins=args.bins)
         count = models.n_parameters(m) if entry.kind == "torch" else None
+        d = entry.defaults
         rows.append(
             {
                 "model": name,
                 "family": entry.family,
                 "parameters": count,
+                "lr": f"{d.lr:g}",
+                "batch": d.batch_size,
+                "patience": d.patience,
                 "description": entry.summary,
             }
         )
     print(
-        f"parameters at {args.marks} marks x {args.bins} bins, 2 classes "
-        "(classical models: fitted coefficients, known after training)"
+        f"parameters at {args.marks} marks x {args.bins} bins, 2 classes (classical models: "
+        "fitted coefficients, known after training); lr, batch, patience: the model's own "
+        "training defaults"
     )
-    print_table(rows, ["model", "family", "parameters", "description"])
+    print_table(rows, ["model", "family", "parameters", "lr", "batch", "patience", "description"])
     return 0
 
 
