@@ -87,6 +87,14 @@ class RunData:
             early-stopping genes together (``None``: every labelled gene of the splits).
         budget_seed: the seed of the nested budget subset.
         transductive: VAE pretraining also saw the valid and test signals (never labels).
+        compendium: add the compendium channels (``data.compendium``): ``self`` leaves out
+            the test cell's own column, ``group`` its whole Roadmap group (``epigenomes``, the
+            epigenome table, says which); ``None``: histone signals only.
+        epigenomes: Roadmap's epigenome table (groups), for ``compendium: group``.
+        normalize: ``depth`` divides each cell's every mark by its mean over all the cell's
+            genes and bins (unlabelled statistics, as reads-per-million does for sequencing
+            depth), so cells sequenced to different depths share one scale; ``none`` keeps the
+            files' values.
     """
 
     cells: dict[str, str] = dataclasses.field(default_factory=dict)
@@ -101,6 +109,19 @@ class RunData:
     size: int | None = None
     budget_seed: int = 0
     transductive: bool = False
+    compendium: str | None = None
+    epigenomes: str | None = None
+    normalize: str = "none"
+
+    def __post_init__(self) -> None:
+        if self.normalize not in ("none", "depth"):
+            raise ConfigError(f"normalize must be none or depth, not {self.normalize!r}")
+        if self.compendium not in (None, "self", "group"):
+            raise ConfigError(f"compendium must be self or group, not {self.compendium!r}")
+        if self.compendium is not None and self.expression is None:
+            raise ConfigError("the compendium needs an expression matrix (expression)")
+        if self.compendium == "group" and self.epigenomes is None:
+            raise ConfigError("compendium: group needs the epigenome table (epigenomes)")
 
     @classmethod
     def one_cell(cls, path: str, **options: Any) -> RunData:

@@ -62,7 +62,12 @@ def test_cross_cell_plan(tmp_path, three_cells):
         ({"sources": ["each"]}, "belong to cross_cell"),
         ({"kind": "cross_cell"}, "needs sources"),
         ({"kind": "cross_cell", "sources": ["sideways"]}, "unknown"),
-        ({"kind": "cross_cell", "sources": [{"most_correlated": 1}]}, "need `expression`"),
+        # choosing training cells by the target's RNA-seq reads its labels: refused
+        ({"kind": "cross_cell", "sources": [{"most_correlated": 1}]}, "its labels"),
+        ({"models": ["prior"]}, "reads the compendium: give `expression`"),
+        ({"compendium_exclude": "tissue"}, "self or group"),
+        ({"compendium_exclude": "group", "expression": "m"}, "needs `epigenomes`"),
+        ({"gpus_per_run": -1}, "gpus_per_run"),
         ({"kind": "learning_curve"}, "needs sizes"),
         ({"train": {"epochs": 3}}, "unknown key"),
         ({"models": [{"name": "gan", "train": {"epochz": 3}}]}, "unknown key"),

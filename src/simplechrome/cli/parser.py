@@ -158,6 +158,13 @@ def _training_arguments(s: argparse.ArgumentParser) -> None:
     )
     s.add_argument("--expression", type=Path, help="Roadmap 57epigenomes.RPKM.pc[.gz] (regression)")
     s.add_argument("--gtf", type=Path, help="GENCODE GTF (chromosome split)")
+    s.add_argument(
+        "--compendium",
+        choices=["self", "group"],
+        help="add the compendium channels (other cells' expression of each gene; needs "
+        "--expression): leave out the cell's own column, or its whole group (--epigenomes)",
+    )
+    s.add_argument("--epigenomes", type=Path, help="Roadmap epigenome table (groups)")
     s.add_argument("--split", choices=["files", "chromosome", "random"], default="files")
     s.add_argument("--split-seed", type=int, default=0)
     s.add_argument("--seed", type=int)

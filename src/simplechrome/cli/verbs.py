@@ -167,19 +167,31 @@ def _train(args: argparse.Namespace, overrides: list[str]) -> int:
     config = dataclasses.replace(
         config, train=dataclasses.replace(config.train, progress=progress(args))
     )
-    models.get(config.model)  # an unknown model fails before any data is read
+    entry = models.get(config.model)  # an unknown model fails before any data is read
+    compendium = args.compendium or ("self" if entry.inputs == "compendium" else None)
     data = RunData.one_cell(
-        str(args.data),
+        _absolute(args.data),
         task=config.train.task,
-        expression=None if args.expression is None else str(args.expression),
-        gtf=None if args.gtf is None else str(args.gtf),
+        expression=_absolute(args.expression),
+        gtf=_absolute(args.gtf),
         split=args.split,
         split_seed=args.split_seed,
+        compendium=compendium,
+        epigenomes=_absolute(args.epigenomes),
     )
     run = api.train_run(config, data, out=args.out)
     print_metrics(run.metrics)
     print(f"run written to {args.out}")
     return 0
+
+
+def _absolute(path: str | Path | None) -> str | None:
+    """A path as the run directory records it: absolute, so the run works from anywhere (a
+    bare EID, which names a downloaded cell, stays as it is)."""
+    if path is None:
+        return None
+    p = Path(path)
+    return str(p.resolve()) if p.exists() else str(path)
 
 
 def cmd_train(args: argparse.Namespace) -> int:

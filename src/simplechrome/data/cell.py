@@ -13,8 +13,15 @@ from ..errors import InputError
 from ..ids import eid_in, is_eid, isin
 from .annotation import read_expression, read_gtf_tss, regression_targets
 from .cache import cached_read, file_hash
-from .histone import HistoneData, concat
-from .readers import PARSER_VERSION, read_deepchrome_csv, read_deepdiff_csv
+from .histone import DEEPCHROME_MARKS, HistoneData, concat
+from .readers import (
+    DEEPDIFF_MARKS,
+    PARSER_VERSION,
+    first_line,
+    header_names,
+    read_deepchrome_csv,
+    read_deepdiff_csv,
+)
 from .splits import SPLITS, split_by_chromosome, split_random
 
 log = logging.getLogger(__name__)
@@ -52,6 +59,25 @@ def find_split_files(path: str | Path) -> tuple[str, dict[str, Path]]:
     raise InputError(
         "not a cell folder (expected train/valid/test CSV files) or a DeepDiff prefix", path=path
     )
+
+
+def marks_of(path: str | Path) -> tuple[str, ...]:
+    """A cell's mark names without parsing its signals: the manifest's, the header line's, the
+    DeepChrome five for a headerless file with five mark columns, or the DeepDiff five."""
+    fmt, files = find_split_files(path)
+    if fmt == "deepdiff":
+        return DEEPDIFF_MARKS
+    manifest, _ = _manifest(files["train"])
+    if manifest is not None:
+        return tuple(manifest["marks"])
+    first = first_line(files["train"])
+    header = header_names(first)
+    if header is not None:
+        return tuple(header[2:-1])
+    n = len(first.split(",")) - 3
+    if n == len(DEEPCHROME_MARKS):
+        return DEEPCHROME_MARKS
+    return tuple(f"mark{i + 1}" for i in range(n))
 
 
 def load_cell(

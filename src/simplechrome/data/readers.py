@@ -41,8 +41,8 @@ def read_deepchrome_csv(
     ``ENSG`` + 11 digits. Values may be integer counts or floats.
     """
     path = Path(path)
-    first = _first_line(path)
-    header = _header_names(first)
+    first = first_line(path)
+    header = header_names(first)
     n_cols = len(first.split(","))
     if n_cols < 4:
         raise InputError(
@@ -100,7 +100,7 @@ def read_deepdiff_csv(
     that file, as DeepChrome defines its labels; without it the data is unlabelled.
     """
     path = Path(path)
-    first = _first_line(path)
+    first = first_line(path)
     n_cols = len(first.split(","))
     if n_cols != len(DEEPDIFF_MARKS) + 1:
         raise InputError(
@@ -164,7 +164,7 @@ def infer_cell_name(path: Path) -> str:
 # -- shared machinery ---------------------------------------------------------------------
 
 
-def _first_line(path: Path) -> str:
+def first_line(path: Path) -> str:
     if not path.exists():
         raise InputError("file not found", path=path)
     if path.is_dir():
@@ -180,7 +180,7 @@ def _first_line(path: Path) -> str:
     raise InputError("empty split file: no genes", path=path)
 
 
-def _header_names(first: str) -> list[str] | None:
+def header_names(first: str) -> list[str] | None:
     fields = [f.strip() for f in first.split(",")]
     try:
         float(fields[1])

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+
 from ..config import RunData
 from ..errors import InputError
+from . import compendium as comp
+from .annotation import read_expression
 from .cell import load_cell
 from .histone import HistoneData, concat
-from .splits import labelled_budget
+from .neighbors import label_column
+from .splits import budget_indices
 from .synthetic import make_synthetic
 
 SYNTHETIC_PREFIX = "synthetic:"
+Cell = dict[str, HistoneData]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,7 +40,7 @@ def synthetic_source(n_genes: int, seed: int) -> str:
     return f"{SYNTHETIC_PREFIX}{n_genes}:{seed}"
 
 
-def load_source(path: str, data: RunData) -> dict[str, HistoneData]:
+def load_source(path: str, data: RunData) -> Cell:
     """One cell of a run: a folder, DeepDiff prefix or EID, or the synthetic cell."""
     if path.startswith(SYNTHETIC_PREFIX):
         try:
@@ -54,7 +60,8 @@ def load_source(path: str, data: RunData) -> dict[str, HistoneData]:
 
 def load_run_splits(data: RunData) -> RunSplits:
     """The genes of a run: its training cells' train and valid splits (pooled, on the run's
-    marks, within its labelled budget) and its test cell's test split."""
+    marks, within its labelled budget) and its test cell's test split; with ``compendium``,
+    every gene also carries the compendium channels (``data.compendium``)."""
     if not data.cells or not data.train_cells or not data.test_cell:
         raise InputError("the run does not record its data; give the data explicitly")
     unknown = sorted((set(data.train_cells) | {data.test_cell}) - set(data.cells))
@@ -62,13 +69,129 @@ def load_run_splits(data: RunData) -> RunSplits:
         raise InputError(f"the run names cells {unknown} without their paths")
     needed = dict.fromkeys([*data.train_cells, data.test_cell])
     cells = {name: load_source(data.cells[name], data) for name in needed}
-    marks = data.marks or cells[data.test_cell]["test"].marks
-    train = concat([cells[c]["train"].select_marks(marks) for c in data.train_cells])
-    valid = concat([cells[c]["valid"].select_marks(marks) for c in data.train_cells])
-    test = cells[data.test_cell]["test"].select_marks(marks)
+    marks = comp.histone_marks(data.marks or cells[data.test_cell]["test"].marks)
+    cells = {n: {k: s.select_marks(marks) for k, s in c.items()} for n, c in cells.items()}
+    if data.normalize == "depth":
+        cells = {n: depth_normalised(c) for n, c in cells.items()}
+    if data.test_cell not in data.train_cells:
+        cells = _without_target_column(cells, data.test_cell)
+    train = concat([cells[c]["train"] for c in data.train_cells])
+    valid = concat([cells[c]["valid"] for c in data.train_cells])
+    rows = None
+    if data.size is not None:
+        rows = budget_indices(train.n_genes, valid.n_genes, data.size, seed=data.budget_seed)
+    if data.compendium is not None:
+        cells = attach_compendium(cells, data, rows)
+        train = concat([cells[c]["train"] for c in data.train_cells])
+        valid = concat([cells[c]["valid"] for c in data.train_cells])
+    test = cells[data.test_cell]["test"]
     # signals without labels, for models that pretrain a VAE: the whole training split (before
     # the labelled budget); with `transductive`, valid and test signals too
     unlabelled = concat([train, valid, test]) if data.transductive else train
-    if data.size is not None:
-        train, valid = labelled_budget(train, valid, data.size, seed=data.budget_seed)
+    if rows is not None:
+        train, valid = train.subset(rows[0]), valid.subset(rows[1])
     return RunSplits(train=train, valid=valid, test=test, unlabelled=unlabelled)
+
+
+def depth_normalised(cell: Cell) -> Cell:
+    """A cell with each mark divided by its mean over all the cell's genes and bins (every
+    split: unlabelled statistics), so that cells of different sequencing depths share a scale."""
+    whole = concat(list(cell.values()))
+    scale = whole.x.mean(axis=(0, 2), dtype=np.float64)
+    scale = np.where(scale > 0, scale, 1.0).astype(np.float32)[None, :, None]
+    return {k: s.replace(x=s.x / scale) for k, s in cell.items()}
+
+
+def _without_target_column(cells: dict[str, Cell], target: str) -> dict[str, Cell]:
+    """Every cell's expression matrix without the target cell's own column: a new-cell-type run
+    never reads the target's RNA-seq, not even to choose co-expression neighbours."""
+    test = cells[target]["test"]
+    if test.expression is None:
+        return cells
+    column = label_column(test.cell, test.eid, test.expression)
+    if column is None:
+        return cells
+    matrix = test.expression.drop(columns=[column])
+
+    def strip(part: HistoneData) -> HistoneData:
+        pool = None if part.pool is None else part.pool.replace(expression=matrix)
+        return part.replace(expression=matrix, pool=pool)
+
+    return {n: {k: strip(s) for k, s in c.items()} for n, c in cells.items()}
+
+
+def attach_compendium(
+    cells: dict[str, Cell], data: RunData, rows: tuple[np.ndarray, np.ndarray] | None
+) -> dict[str, Cell]:
+    """Every split of every cell with the compendium channels added.
+
+    The test cell's own column is left out of every cell's compendium (and with ``group`` its
+    whole group), so that the features mean the same thing in training and test genes. The
+    similarity scorer of each cell reads only labels the run may read: the labelled genes of
+    the run (within its budget, ``rows``) from the other cells, or, in a run on one cell, that
+    cell's own labelled training genes.
+    """
+    expression = read_expression(data.expression)  # type: ignore[arg-type]
+    target = cells[data.test_cell]["test"]
+    # the label columns: a cell whose column cannot be told is refused (it might be read)
+    own_column = {
+        name: label_column(c["test"].cell, c["test"].eid, expression) for name, c in cells.items()
+    }
+    target_column = own_column[data.test_cell]
+    groups = comp.group_table(data.epigenomes) if data.compendium == "group" else None
+    marks = comp.histone_marks(target.marks)
+    # the run's labelled genes, with the cell each came from
+    origin = np.concatenate(
+        [np.full(cells[c][s].n_genes, i) for s in ("train", "valid")
+         for i, c in enumerate(data.train_cells)]  # fmt: skip
+    )
+    labelled = concat(
+        [cells[c][s] for s in ("train", "valid") for c in data.train_cells]
+    )
+    if rows is not None:
+        n_train = sum(cells[c]["train"].n_genes for c in data.train_cells)
+        keep = np.concatenate([rows[0], n_train + rows[1]])
+        labelled, origin = labelled.subset(keep), origin[keep]
+    wholes = {name: concat(list(c.values())) for name, c in cells.items()}
+    out: dict[str, Cell] = {}
+    for name, cell in cells.items():
+        others = [i for i, c in enumerate(data.train_cells) if c != name]
+        pick = np.isin(origin, others) if others else np.ones(len(origin), bool)
+        reference = labelled.subset(pick)
+        scorer = comp.HistoneScorer(marks).fit(_by_cell(reference, origin[pick], wholes, data))
+        cols = comp.columns(
+            expression,
+            own=own_column[name],
+            exclude={target_column} - {None},
+            groups=groups,
+            group_of=(target.eid or target_column) if groups is not None else None,
+        )
+        whole = wholes[name]
+        weights = comp.similarity_weights(
+            scorer.score(whole, whole), whole.gene_ids, expression, cols
+        )
+        out[name] = {
+            split: comp.with_channels(
+                part,
+                np.column_stack(
+                    [
+                        comp.profile_features(expression, part.gene_ids, cols),
+                        comp.similar_feature(expression, part.gene_ids, cols, weights),
+                    ]
+                ),
+                comp.CHANNELS,
+            )
+            for split, part in cell.items()
+        }
+    return out
+
+
+def _by_cell(
+    genes: HistoneData, origin: np.ndarray, wholes: dict[str, HistoneData], data: RunData
+) -> list[tuple[HistoneData, HistoneData]]:
+    """``(labelled genes of one cell, that whole cell)`` pairs, for per-cell standardising."""
+    return [
+        (genes.subset(origin == i), wholes[c])
+        for i, c in enumerate(data.train_cells)
+        if (origin == i).any()
+    ]

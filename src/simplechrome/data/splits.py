@@ -56,6 +56,30 @@ def split_random(
     return {name: data.subset(np.sort(idx)) for name, idx in zip(SPLITS, parts, strict=True)}
 
 
+def budget_indices(
+    n_train: int, n_valid: int, size: int, *, seed: int = 0, valid_fraction: float = 0.2
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of a labelled budget of ``size`` genes: ``round(valid_fraction * size)``
+    early-stopping rows of the valid split and the rest training rows of the train split.
+
+    Each part is a prefix of one seeded permutation of its split, so budgets are nested: the
+    genes of a smaller budget are among those of a larger one, in the same roles.
+    """
+    n_v = max(1, int(round(valid_fraction * size)))
+    n_t = size - n_v
+    if n_t < 2:
+        raise InputError(f"a labelled budget of {size} genes leaves fewer than 2 to train on")
+    if n_t > n_train or n_v > n_valid:
+        raise InputError(
+            f"a labelled budget of {size} genes needs {n_t} training and {n_v} "
+            f"early-stopping genes; the splits hold {n_train} and {n_valid}"
+        )
+    rng = np.random.default_rng(seed)
+    train_order = rng.permutation(n_train)
+    valid_order = rng.permutation(n_valid)
+    return np.sort(train_order[:n_t]), np.sort(valid_order[:n_v])
+
+
 def labelled_budget(
     train: HistoneData,
     valid: HistoneData,
@@ -64,26 +88,9 @@ def labelled_budget(
     seed: int = 0,
     valid_fraction: float = 0.2,
 ) -> tuple[HistoneData, HistoneData]:
-    """A labelled budget of ``size`` genes: ``round(valid_fraction * size)`` early-stopping
-    genes drawn from ``valid`` and the rest training genes drawn from ``train``.
-
-    Each part is a prefix of one seeded permutation of its split, so budgets are nested: the
-    genes of a smaller budget are among those of a larger one, in the same roles. Only the
-    chosen genes' labels are ever read. Every model family gets the same genes.
-    """
-    n_valid = max(1, int(round(valid_fraction * size)))
-    n_train = size - n_valid
-    if n_train < 2:
-        raise InputError(f"a labelled budget of {size} genes leaves fewer than 2 to train on")
-    if n_train > train.n_genes or n_valid > valid.n_genes:
-        raise InputError(
-            f"a labelled budget of {size} genes needs {n_train} training and {n_valid} "
-            f"early-stopping genes; the splits hold {train.n_genes} and {valid.n_genes}"
-        )
-    rng = np.random.default_rng(seed)
-    train_order = rng.permutation(train.n_genes)
-    valid_order = rng.permutation(valid.n_genes)
-    return (
-        train.subset(np.sort(train_order[:n_train])),
-        valid.subset(np.sort(valid_order[:n_valid])),
+    """A labelled budget of ``size`` genes (see ``budget_indices``): only the chosen genes'
+    labels are ever read, and every model family gets the same genes."""
+    rows_t, rows_v = budget_indices(
+        train.n_genes, valid.n_genes, size, seed=seed, valid_fraction=valid_fraction
     )
+    return train.subset(rows_t), valid.subset(rows_v)

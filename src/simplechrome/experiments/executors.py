@@ -1,4 +1,8 @@
-"""Executors: the same run function, scheduled locally (a process pool) or as Ray tasks."""
+"""Executors: the same task function, scheduled locally (a process pool) or as Ray tasks.
+
+A task is a list of runs (those sharing one trained model); the function returns the records it
+wrote, and the executors yield them as they come.
+"""
 
 from __future__ import annotations
 
@@ -12,52 +16,73 @@ from tqdm.auto import tqdm
 
 from ..errors import ConfigError
 
-RunFn = Callable[[Any, str], dict[str, Any]]
+RunFn = Callable[..., list[dict[str, Any]]]
 Execute = Callable[..., Iterator[dict[str, Any]]]
 
 
 def make_executor(
-    kind: str, *, workers: int | None = None, address: str | None = None, threads: int = 1
+    kind: str,
+    *,
+    workers: int | None = None,
+    address: str | None = None,
+    threads: int = 1,
+    gpus: float = 0.0,
 ) -> Execute:
-    """``local``: a process pool of ``cores // threads`` workers; ``ray``: Ray tasks."""
+    """``local``: a process pool of ``cores // threads`` workers; ``ray``: Ray tasks, each
+    asking the cluster for ``threads`` CPUs and ``gpus`` GPUs (what the spec says, not what the
+    driver machine has)."""
     if kind == "local":
         n = workers or max(1, (os.cpu_count() or 1) // threads)
-        return lambda fn, runs, out, progress=False: _local(fn, runs, out, n, progress)
+        return lambda fn, tasks, out, progress=False: _local(fn, tasks, out, n, progress)
     if kind == "ray":
-        return lambda fn, runs, out, progress=False: _ray(fn, runs, out, address, threads, progress)
+        return lambda fn, tasks, out, progress=False: _ray(
+            fn, tasks, out, address, threads, gpus, progress
+        )
     raise ConfigError(f"unknown executor {kind!r}: use local or ray")
 
 
-def _bar(total: int, progress: bool) -> tqdm:
+def _bar(tasks: list, progress: bool) -> tqdm:
+    total = sum(len(t) for t in tasks)
     return tqdm(total=total, unit="run", desc="runs", disable=not progress, smoothing=0.1)
 
 
-def _local(fn: RunFn, runs: list, out: str, workers: int, progress: bool) -> Iterator[dict]:
-    with _bar(len(runs), progress) as bar:
+def _local(fn: RunFn, tasks: list, out: str, workers: int, progress: bool) -> Iterator[dict]:
+    with _bar(tasks, progress) as bar:
         if workers == 1:  # in this process: nothing to spawn, and each run can show its epochs
-            for run in runs:
-                record = fn(run, out, show_progress=progress)
-                bar.update(1)
-                yield record
+            for task in tasks:
+                records = fn(task, out, show_progress=progress)
+                bar.update(len(task))
+                yield from records
             return
         # spawn, not fork: a forked child of a process that already started torch's thread pool
         # can deadlock
         ctx = multiprocessing.get_context("spawn")
         with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = [pool.submit(fn, run, out) for run in runs]
+            futures = {pool.submit(fn, task, out): len(task) for task in tasks}
             try:
                 for future in cf.as_completed(futures):
-                    record = future.result()
-                    bar.update(1)
-                    yield record
+                    records = future.result()
+                    bar.update(futures[future])
+                    yield from records
             except BaseException:
                 for f in futures:
                     f.cancel()
                 raise
 
 
+def ray_options(threads: int, gpus: float) -> dict[str, float]:
+    """The resources each Ray task asks the cluster for."""
+    return {"num_cpus": threads, "num_gpus": gpus}
+
+
 def _ray(
-    fn: RunFn, runs: list, out: str, address: str | None, threads: int, progress: bool
+    fn: RunFn,
+    tasks: list,
+    out: str,
+    address: str | None,
+    threads: int,
+    gpus: float,
+    progress: bool,
 ) -> Iterator[dict]:
     try:
         import ray
@@ -70,17 +95,20 @@ def _ray(
         )
         started_here = True
     try:
-        import torch
-
-        gpus = 1 if torch.cuda.is_available() else 0
-        task = ray.remote(num_cpus=threads, num_gpus=gpus)(fn)
-        pending = [task.remote(run, out) for run in runs]
-        with _bar(len(runs), progress) as bar:
+        available = ray.cluster_resources().get("GPU", 0.0)
+        if gpus > available:
+            raise ConfigError(
+                f"each run asks for {gpus:g} GPU(s) (gpus_per_run) but the Ray cluster has "
+                f"{available:g}: lower gpus_per_run or add GPU nodes"
+            )
+        remote = ray.remote(**ray_options(threads, gpus))(fn)
+        pending = {remote.remote(task, out): len(task) for task in tasks}
+        with _bar(tasks, progress) as bar:
             while pending:
-                done, pending = ray.wait(pending, num_returns=1)
-                record = ray.get(done[0])
-                bar.update(1)
-                yield record
+                done, _ = ray.wait(list(pending), num_returns=1)
+                records = ray.get(done[0])
+                bar.update(pending.pop(done[0]))
+                yield from records
     finally:
         if started_here:
             ray.shutdown()

@@ -6,9 +6,8 @@ import dataclasses
 
 import numpy as np
 
-from ..data.annotation import read_expression
+from ..data.cell import load_cell, marks_of
 from ..errors import ConfigError
-from ..ids import eid_in
 from .spec import ExperimentSpec, RunSpec, Source
 
 
@@ -16,6 +15,7 @@ def plan(spec: ExperimentSpec) -> list[RunSpec]:
     """Every run of the experiment, in a stable order (cells, sources, models, sizes, seeds)."""
     train_cfg = dataclasses.replace(spec.train, threads=spec.threads_per_run, progress=False)
     paths = {c: spec.path_of(c) for c in spec.cells}
+    marks = shared_marks(paths) if spec.marks == "shared" else spec.marks
     runs: list[RunSpec] = []
 
     def add(train_cells: tuple[str, ...], test: str, source: str, seed: int, size, model) -> None:
@@ -35,6 +35,10 @@ def plan(spec: ExperimentSpec) -> list[RunSpec]:
                 transductive=spec.transductive,
                 gtf=spec.gtf,
                 expression=spec.expression,
+                marks=marks,  # type: ignore[arg-type]
+                compendium=spec.compendium_exclude if model.compendium else None,
+                epigenomes=spec.epigenomes,
+                normalize=spec.normalize,
             )
         )
 
@@ -46,21 +50,35 @@ def plan(spec: ExperimentSpec) -> list[RunSpec]:
                         add((cell,), cell, "same", seed, size, model)
         return runs
 
-    correlations = _expression_correlations(spec) if spec.expression else None
+    similar = (
+        histone_similarity(paths, marks)  # type: ignore[arg-type]
+        if any(s.how == "most_similar" for s in spec.sources)
+        else None
+    )
     targets = spec.targets or tuple(spec.cells)
     for target in targets:
         others = [c for c in spec.cells if c != target]
         for source in spec.sources:
             for seed in spec.seeds:
-                for train_cells, tag in _sources_for(source, target, others, seed, correlations):
+                for train_cells, tag in _sources_for(source, target, others, seed, similar):
                     for model in spec.models:
                         for size in spec.sizes:
                             add(train_cells, target, tag, seed, size, model)
     return runs
 
 
+def shared_marks(paths: dict[str, str]) -> tuple[str, ...]:
+    """The marks every cell holds, in the first cell's order."""
+    found = {c: marks_of(p) for c, p in paths.items()}
+    first = next(iter(found.values()))
+    common = tuple(m for m in first if all(m in ms for ms in found.values()))
+    if not common:
+        raise ConfigError(f"marks: shared: the cells share no mark ({found})")
+    return common
+
+
 def _sources_for(
-    source: Source, target: str, others: list[str], seed: int, correlations: dict | None
+    source: Source, target: str, others: list[str], seed: int, similar: dict | None
 ) -> list[tuple[tuple[str, ...], str]]:
     if source.how == "same":
         return [((target,), "same")]
@@ -79,22 +97,33 @@ def _sources_for(
         rng = np.random.default_rng([seed, sum(map(ord, target))])
         picked = sorted(rng.choice(len(others), size=k, replace=False))
         return [(tuple(others[i] for i in picked), f"random{k}")]
-    # most_correlated
-    assert correlations is not None
-    ranked = sorted(others, key=lambda c: -correlations[target].get(c, -np.inf))
-    return [(tuple(ranked[:k]), f"most_correlated{k}")]
+    # most_similar
+    assert similar is not None
+    ranked = sorted(others, key=lambda c: (-similar[target][c], c))
+    return [(tuple(ranked[:k]), f"most_similar{k}")]
 
 
-def _expression_correlations(spec: ExperimentSpec) -> dict[str, dict[str, float]]:
-    """Pearson r of log2(RPKM+1) across genes between every pair of the spec's cells."""
-    expr = read_expression(spec.expression)  # type: ignore[arg-type]
-    eids = {c: eid_in(c) for c in spec.cells}
-    missing = [c for c, e in eids.items() if e is None or e not in expr.columns]
-    if missing:
-        raise ConfigError(
-            f"most_correlated: cell(s) {missing} have no EID column in {spec.expression}"
-        )
-    logged = np.log2(expr[[eids[c] for c in spec.cells]].to_numpy() + 1.0)
-    r = np.corrcoef(logged.T)
-    names = list(spec.cells)
-    return {a: {b: float(r[i, j]) for j, b in enumerate(names)} for i, a in enumerate(names)}
+def histone_similarity(
+    paths: dict[str, str], marks: tuple[str, ...] | None
+) -> dict[str, dict[str, float]]:
+    """How alike two cells' histone signals are, without any RNA-seq: over the training genes
+    both cells hold, Pearson r of each gene's ``log1p`` mean signal per mark (each mark
+    standardised within its cell), the marks concatenated. Labels are never read."""
+    marks = marks or shared_marks(paths)
+    levels = {}
+    for cell, path in paths.items():
+        train = load_cell(path)["train"].select_marks(marks)
+        f = np.log1p(train.x.mean(axis=2))  # (genes, marks)
+        f = (f - f.mean(0)) / np.where(f.std(0) > 0, f.std(0), 1.0)
+        levels[cell] = dict(zip(train.gene_ids.tolist(), f, strict=True))
+    out: dict[str, dict[str, float]] = {c: {} for c in paths}
+    for a in paths:
+        for b in paths:
+            common = sorted(set(levels[a]) & set(levels[b]))
+            if a == b or len(common) < 10:
+                out[a][b] = 1.0 if a == b else -np.inf
+                continue
+            va = np.stack([levels[a][g] for g in common]).ravel()
+            vb = np.stack([levels[b][g] for g in common]).ravel()
+            out[a][b] = float(np.corrcoef(va, vb)[0, 1])
+    return out

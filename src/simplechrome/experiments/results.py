@@ -25,7 +25,7 @@ from ..errors import ConfigError
 from ..ids import eid_in
 from ..train.metrics import roc_table
 from ..train.run_dir import read_analysis, read_run_config
-from .stats import paired_auroc_difference, summarise
+from .stats import paired_auroc_difference, seed_gene_interval, summarise
 
 REFERENCE = "deepchrome"
 
@@ -110,6 +110,49 @@ class Results:
         return None
 
 
+INTERVAL_NOTE = (
+    "Intervals: 95% two-level bootstrap over the seeds and the test genes (each resample draws "
+    "seeds and genes with replacement); a single run shows no interval."
+)
+
+
+def summary(
+    results: Results, table: pd.DataFrame, by: list[str], metric: str | None = None
+) -> pd.DataFrame:
+    """Mean score per group of ``by`` over its runs, with the seed-and-gene interval from the
+    runs' stored test predictions (``stats.seed_gene_interval``); where a run has no stored
+    predictions, the interval over seeds from the records alone (column ``interval`` says
+    which)."""
+    metric = metric or results.metric
+    name = metric.removeprefix("test_")
+    rows = []
+    for key, part in table.groupby(by, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        preds = [results.test_predictions(r) for r in part["run_id"]] if results.has_runs else []
+        if preds and all(p is not None and len(p) for p in preds):
+            runs = [
+                (p["label"].to_numpy(), p["score"].to_numpy(dtype=np.float64)) for p in preds
+            ]
+            mean, low, high = seed_gene_interval(runs, metric=name)
+            interval = "seeds and genes" if len(runs) > 1 else "none (one run)"
+        else:
+            row = summarise(part, by, metric).iloc[0]
+            mean, low, high = row["mean"], row["low"], row["high"]
+            interval = "seeds" if len(part) > 1 else "none (one run)"
+        rows.append(
+            {
+                **dict(zip(by, key, strict=True)),
+                "mean": mean,
+                "low": low,
+                "high": high,
+                "n_seeds": int(part["seed"].nunique()) if "seed" in part else len(part),
+                "n_runs": len(part),
+                "interval": interval,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def home_runs(table: pd.DataFrame) -> pd.DataFrame:
     """Runs trained and tested on the same cell with every training gene."""
     return table[(table["source"] == "same") & (table["size"] == -1)]
@@ -117,7 +160,7 @@ def home_runs(table: pd.DataFrame) -> pd.DataFrame:
 
 def fmt(row: pd.Series) -> str:
     """``mean [low, high]``, or the bare value for a single run (no interval to show)."""
-    if row.get("n_seeds", 2) == 1:
+    if row.get("n_runs", row.get("n_seeds", 2)) == 1 or pd.isna(row.get("low")):
         return f"{row['mean']:.4f}"
     return f"{row['mean']:.4f} [{row['low']:.4f}, {row['high']:.4f}]"
 
@@ -127,7 +170,7 @@ def per_cell_summary(results: Results) -> pd.DataFrame:
     home = home_runs(results.predictors)
     if home.empty:
         return pd.DataFrame()
-    return summarise(home, ["test_cell", "model"], results.metric)
+    return summary(results, home, ["test_cell", "model"])
 
 
 def paired_differences(results: Results, reference: str = REFERENCE) -> pd.DataFrame:
@@ -208,12 +251,12 @@ def cross_cell_tables(results: Results) -> list[tuple[str, pd.DataFrame, pd.Data
     out = []
     for model, part in t.groupby("model", sort=False):
         matrix = part.groupby(["trained_on", "test_cell"], sort=False)[metric].mean()
-        here = summarise(part[part["source"] == "same"], ["test_cell"], metric)
+        here = summary(results, part[part["source"] == "same"], ["test_cell"])
         rows = []
         for (source, target), grp in part[part["source"] != "same"].groupby(
             ["source", "test_cell"], sort=False
         ):
-            s = summarise(grp, ["test_cell"], metric).iloc[0]
+            s = summary(results, grp, ["test_cell"]).iloc[0]
             h = here[here["test_cell"] == target]
             rows.append(
                 {
@@ -238,7 +281,7 @@ def learning_curves(results: Results) -> list[tuple[str, pd.DataFrame]]:
     labelled = "n_labelled" if "n_labelled" in t else "n_train"
     t = t.assign(size=t[labelled])
     return [
-        (str(cell), summarise(part, ["model", "size"], results.metric))
+        (str(cell), summary(results, part, ["model", "size"]))
         for cell, part in t.groupby("test_cell", sort=False)
     ]
 
@@ -248,11 +291,11 @@ def params_summary(results: Results, *, max_cells: int = 6) -> list[tuple[str, p
     home = home_runs(results.predictors)
     out = []
     for cell, part in list(home.groupby("test_cell", sort=False))[:max_cells]:
-        summary = summarise(part, ["model"], results.metric)
-        summary["n_parameters"] = summary["model"].map(
+        table = summary(results, part, ["model"])
+        table["n_parameters"] = table["model"].map(
             part.groupby("model")["n_parameters"].median().round().astype(int)
         )
-        out.append((str(cell), summary))
+        out.append((str(cell), table))
     return out
 
 
@@ -285,50 +328,59 @@ def paired_runs(results: Results, a: pd.DataFrame, b: pd.DataFrame) -> dict[str,
 
 
 def neighbour_comparisons(results: Results) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Neighbour-aware models: their summaries, and per model the paired differences against
-    the same model without neighbours, random neighbours of the same k, and the best
-    single-gene model."""
-    home = home_runs(results.predictors)
-    nb = home[neighbour_models(home)].copy()
-    if nb.empty or not results.has_runs:
+    """Neighbour-aware models, per test cell and training source (protocol): their scores, and
+    each one's paired difference against the same model without neighbours, random neighbours
+    of the same k, the compendium ``prior`` and the best model that reads no neighbours."""
+    t = results.predictors
+    t = t[t["size"] == -1]
+    nb_mask = neighbour_models(t)
+    if not nb_mask.any() or not results.has_runs:
         return pd.DataFrame(), pd.DataFrame()
-    nb[["by", "k"]] = [neighbour_setting(p) for p in nb["model_params"]]
-    summary = summarise(nb, ["model"], "test_auroc")
-    by_model = summary.set_index("model")
-    none = nb[nb["by"] == "none"]
-    singles = home[~neighbour_models(home)]
-    best_single = None
-    if not singles.empty:
-        best_single = (
-            summarise(singles, ["model"], "test_auroc").sort_values("mean").iloc[-1]["model"]
-        )
+    scores = summary(results, t, ["test_cell", "source", "model"], "test_auroc")
     rows = []
-    for model, part in nb.groupby("model", sort=False):
-        by, k = part["by"].iloc[0], int(part["k"].iloc[0])
-        row: dict[str, Any] = {
-            "model": model,
-            "neighbours": by,
-            "k": k,
-            "test AUROC": fmt(by_model.loc[model]),
-        }
-        comparisons = {
-            "vs no neighbours": none if by != "none" else None,
-            "vs random, same k": nb[(nb["by"] == "random") & (nb["k"] == k)]
-            if by not in ("random", "none")
-            else None,
-            f"vs {best_single}": singles[singles["model"] == best_single] if best_single else None,
-        }
-        for name, other in comparisons.items():
-            if other is not None and not other.empty:
-                d = paired_runs(results, part, other)
-                if d:
-                    excludes = d["low"] > 0 or d["high"] < 0
-                    row[name] = (
-                        f"{d['difference']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]"
-                        + (" (excludes 0)" if excludes else "")
-                    )
-        rows.append(row)
-    return summary, pd.DataFrame(rows)
+    for (cell, source), part in t.groupby(["test_cell", "source"], sort=False):
+        nb = part[neighbour_models(part)].copy()
+        if nb.empty:
+            continue
+        nb[["by", "k"]] = [neighbour_setting(p) for p in nb["model_params"]]
+        singles = part[~neighbour_models(part)]
+        here = scores[(scores["test_cell"] == cell) & (scores["source"] == source)]
+        single_scores = here[here["model"].isin(singles["model"])]
+        best = single_scores.sort_values("mean")["model"].iloc[-1] if len(single_scores) else None
+        priors = [m for m in singles["model_name"].unique() if models.get(m).inputs == "compendium"]
+        for model, runs in nb.groupby("model", sort=False):
+            by, k = runs["by"].iloc[0], int(runs["k"].iloc[0])
+            row: dict[str, Any] = {
+                "cell": cell,
+                "source": source,
+                "model": model,
+                "neighbours": by,
+                "k": k,
+                "test AUROC": fmt(here.set_index("model").loc[model]),
+            }
+            comparisons = {
+                "vs no neighbours": nb[nb["by"] == "none"] if by != "none" else None,
+                "vs random, same k": nb[(nb["by"] == "random") & (nb["k"] == k)]
+                if by not in ("random", "none")
+                else None,
+                "vs prior": singles[singles["model_name"] == priors[0]] if priors else None,
+                f"vs best without neighbours ({best})": singles[singles["model"] == best]
+                if best
+                else None,
+            }
+            for name, other in comparisons.items():
+                if other is not None and not other.empty:
+                    d = paired_runs(results, runs, other)
+                    if d:
+                        excludes = d["low"] > 0 or d["high"] < 0
+                        row[name.split(" (")[0]] = (
+                            f"{d['difference']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]"
+                            + (" (excludes 0)" if excludes else "")
+                        )
+                        if name.startswith("vs best"):
+                            row["best without neighbours"] = best
+            rows.append(row)
+    return scores, pd.DataFrame(rows)
 
 
 def load_published(folder: str | Path | None, cells: list[str], zenodo: bool) -> pd.DataFrame:

@@ -28,8 +28,11 @@ import yaml
 
 from .._io import atomic_write
 from ..config import RunConfig, RunData
+from ..data.histone import HistoneData
+from ..data.run_splits import RunSplits, load_run_splits, load_source
 from ..errors import ConfigError
 from ..ids import is_eid
+from ..train import TrainedModel, load_run, resolve_config, save_run
 from .executors import make_executor
 from .plan import plan
 from .runs import make_run
@@ -50,6 +53,10 @@ def run_data(run: RunSpec) -> RunData:
         size=run.size,
         budget_seed=run.seed,
         transductive=run.transductive,
+        marks=run.marks,
+        compendium=run.compendium,
+        epigenomes=run.epigenomes,
+        normalize=run.normalize,
     )
 
 
@@ -59,17 +66,87 @@ def execute_run(run: RunSpec, out: str, *, show_progress: bool = False) -> dict[
     A pure function of ``run`` (seeded, fixed thread count): any executor gives the same record.
     ``show_progress`` draws the per-epoch bar (when the run happens in this process).
     """
+    return execute_group([run], out, show_progress=show_progress)[0]
+
+
+def execute_group(
+    runs: list[RunSpec], out: str, *, show_progress: bool = False
+) -> list[dict[str, Any]]:
+    """Runs that share one trained model (``RunSpec.training_key``): train it once, in the run
+    that tests on one of its own training cells if there is one, and score it on every other
+    run's test cell. Each run still gets its run directory (the others' share the trainer's
+    ``model.pt`` by a hard link) and its record. Finished runs are skipped; a finished trainer
+    is loaded, not retrained. Returns the records written now."""
     import torch
 
-    torch.set_num_threads(run.train.threads or 1)
-    start = time.perf_counter()
-    data = run_data(run)
-    config = RunConfig(
-        run.model.name, run.model.params, dataclasses.replace(run.train, progress=show_progress)
-    )
+    torch.set_num_threads(runs[0].train.threads or 1)
     root = Path(out)
-    made = make_run(config, data, out=root / "runs" / run.run_id, overwrite=True)
-    metrics, splits, trained = made.metrics, made.splits, made.model
+    trainer = next((r for r in runs if r.test_cell in r.train_cells), runs[0])
+    todo = [r for r in runs if not (root / "records" / f"{r.run_id}.json").exists()]
+    if not todo:
+        return []
+    records = []
+    start = time.perf_counter()
+    trainer_dir = root / "runs" / trainer.run_id
+    if trainer in todo:
+        config = RunConfig(
+            trainer.model.name,
+            trainer.model.params,
+            dataclasses.replace(trainer.train, progress=show_progress),
+        )
+        made = make_run(config, run_data(trainer), out=trainer_dir, overwrite=True)
+        model, splits, metrics = made.model, made.splits, made.metrics
+        records.append(_write_record(root, trainer, metrics, splits, model, start, trainer))
+    else:
+        model, metrics = _load_trained(trainer_dir)
+        splits = load_run_splits(run_data(trainer))
+    for run in todo:
+        if run is trainer:
+            continue
+        start = time.perf_counter()
+        data = run_data(run)
+        test = load_run_splits(data).test if run.compendium else _test_split(run, data, model)
+        scored = {**{k: metrics[k] for k in ("train", "valid")}, "test": model.evaluate(test)}
+        save_run(
+            root / "runs" / run.run_id,
+            model,
+            {"test": test},
+            config=_used_config(run, model),
+            data=data,
+            metrics=scored,
+            model_file=trainer_dir / "model.pt",
+            overwrite=True,
+        )
+        sibling = dataclasses.replace(splits, test=test)
+        records.append(_write_record(root, run, scored, sibling, model, start, trainer))
+    return records
+
+
+def _test_split(run: RunSpec, data: RunData, model: TrainedModel) -> HistoneData:
+    """A run's test split, read as the trained model reads (its marks)."""
+    return load_source(data.cells[run.test_cell], data)["test"].select_marks(model.marks)
+
+
+def _load_trained(run_dir: Path) -> tuple[TrainedModel, dict[str, Any]]:
+    model, _ = load_run(run_dir)
+    model.history = pd.read_csv(run_dir / "history.csv")
+    return model, json.loads((run_dir / "metrics.json").read_text())
+
+
+def _used_config(run: RunSpec, model: TrainedModel) -> RunConfig:
+    train = dataclasses.replace(resolve_config(run.train, run.model.name), progress=False)
+    return RunConfig(run.model.name, model.hparams, train)
+
+
+def _write_record(
+    root: Path,
+    run: RunSpec,
+    metrics: dict[str, dict[str, Any]],
+    splits: RunSplits,
+    model: TrainedModel,
+    start: float,
+    trainer: RunSpec,
+) -> dict[str, Any]:
     record = run.to_record()
     for split in ("test", "valid"):
         record.update(
@@ -79,18 +156,27 @@ def execute_run(run: RunSpec, out: str, *, show_progress: bool = False) -> dict[
         n_labelled=splits.train.n_genes + splits.valid.n_genes,
         n_train=splits.train.n_genes,
         n_valid=splits.valid.n_genes,
-        n_unlabelled=splits.unlabelled.n_genes if trained.family == "latent" else 0,
+        n_unlabelled=splits.unlabelled.n_genes if model.family == "latent" else 0,
         n_test=splits.test.n_genes,
-        n_parameters=trained.n_parameters(),
-        epochs=len(trained.history),
+        n_parameters=model.n_parameters(),
+        epochs=len(model.history),
         seconds=round(time.perf_counter() - start, 3),
         threads=run.train.threads,
+        trained_in=trainer.run_id,
         # bare EIDs resolve to cells fetched by `download`: the published Zenodo files
         data_source="zenodo" if all(is_eid(p) for _, p in run.cell_paths) else "files",
     )
     with atomic_write(root / "records" / f"{run.run_id}.json") as fh:
         json.dump(record, fh, indent=1)
     return record
+
+
+def group_runs(runs: list[RunSpec]) -> list[list[RunSpec]]:
+    """Runs grouped by the model they train (``RunSpec.training_key``), in plan order."""
+    groups: dict[str, list[RunSpec]] = {}
+    for run in runs:
+        groups.setdefault(run.training_key, []).append(run)
+    return list(groups.values())
 
 
 @dataclasses.dataclass
@@ -128,6 +214,8 @@ def run_experiment(
         fh.write(yaml.safe_dump(_spec_dict(spec), sort_keys=False))
     done = {p.stem for p in records_dir.glob("*.json")}
     todo = [r for r in runs if r.run_id not in done]
+    # a group with anything left to do goes whole: its finished trainer is loaded, not redone
+    tasks = [g for g in group_runs(runs) if any(r.run_id not in done for r in g)]
     log.info(
         "%d runs planned, %d finished before, %d to run",
         len(runs),
@@ -136,9 +224,13 @@ def run_experiment(
     )
     if todo:
         execute = make_executor(
-            executor, workers=workers, address=address, threads=spec.threads_per_run
+            executor,
+            workers=workers,
+            address=address,
+            threads=spec.threads_per_run,
+            gpus=spec.gpus_per_run,
         )
-        for record in execute(execute_run, todo, str(out), progress=progress):
+        for record in execute(execute_group, tasks, str(out), progress=progress):
             if on_run:
                 on_run(record)
     table = collect(out, runs)

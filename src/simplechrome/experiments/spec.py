@@ -2,13 +2,22 @@
 
 Kinds:
 
-- ``grid``: cells x models x seeds x training-set sizes, each cell trained and tested on itself.
-- ``learning_curve``: a grid whose point is the sizes (the report draws curves).
-- ``cross_cell``: for each target cell, train on other cells and test on the target's test split.
-  Training sources: ``same`` (the target itself, the baseline), ``each`` (every other single cell:
-  the train x test matrix), ``all_others`` (pooled), ``most_correlated: k`` (the k cells whose
-  expression correlates most with the target's across the Roadmap matrix), ``random: k``
-  (seeded) and ``list: [...]``.
+- ``grid``: cells x models x seeds x labelled budgets (``sizes``), each cell trained and tested
+  on itself (the *within cell* protocol).
+- ``learning_curve``: a grid whose point is the budgets (the report draws curves).
+- ``cross_cell``: for each target cell, train on other cells and test on the target's test split
+  (the *new cell type* protocol: the target's labels are never read). Training sources: ``same``
+  (the target itself, the within-cell baseline), ``each`` (every other single cell: the train x
+  test matrix), ``all_others`` (pooled), ``most_similar: k`` (the k cells whose histone signals
+  over the training genes resemble the target's most: no RNA-seq involved), ``random: k``
+  (seeded) and ``list: [...]``. A model trained on one source is trained once and scored on
+  every target that source serves.
+
+``sizes`` are labelled budgets: how many labelled genes a run may read, training and
+early-stopping genes together (``data.budget_indices``). ``marks: [...]`` trains every run on
+those marks, ``marks: shared`` on the marks every cell has. ``compendium: true`` on a model adds
+the compendium channels (``data.compendium``; ``compendium_exclude: self | group``, default
+``self``); the ``prior`` model always reads them.
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ from ..errors import ConfigError
 from ..ids import is_eid
 
 KINDS = ("grid", "learning_curve", "cross_cell")
-SOURCES = ("same", "each", "all_others", "most_correlated", "random", "list")
+SOURCES = ("same", "each", "all_others", "most_similar", "random", "list")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +45,7 @@ class ModelSpec:
     params: dict[str, Any] = dataclasses.field(default_factory=dict)
     label: str = ""  # how tables call it (default: the registry name)
     train: dict[str, Any] = dataclasses.field(default_factory=dict)  # overrides the spec's train
+    compendium: bool = False  # read the compendium channels too (always, for `prior`)
 
     @property
     def tag(self) -> str:
@@ -62,10 +72,15 @@ class ExperimentSpec:
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
     targets: tuple[str, ...] = ()  # cross_cell: default every cell
     sources: tuple[Source, ...] = ()
-    expression: str | None = None  # Roadmap RPKM matrix: most_correlated, co-expression neighbours
+    expression: str | None = None  # Roadmap RPKM matrix: compendium, co-expression neighbours
     gtf: str | None = None  # GENCODE GTF: genomic neighbours
+    marks: tuple[str, ...] | str | None = None  # the marks every run reads, or "shared"
+    compendium_exclude: str = "self"  # or "group": leave the target's whole group out
+    normalize: str = "none"  # or "depth": each cell's marks on one scale (see RunData)
+    epigenomes: str | None = None  # Roadmap's epigenome table: groups
     published: str | None = None  # folder of published result tables, for the report
     threads_per_run: int = 1
+    gpus_per_run: float = 0.0  # what each Ray task asks the cluster for
     transductive: bool = False  # VAE pretraining may also see valid/test signals (never labels)
     base_dir: str = "."  # relative paths in the spec are read from the spec's folder
 
@@ -93,6 +108,32 @@ class RunSpec:
     transductive: bool = False
     gtf: str | None = None
     expression: str | None = None
+    marks: tuple[str, ...] | None = None
+    compendium: str | None = None  # None, "self" or "group"
+    epigenomes: str | None = None
+    normalize: str = "none"
+
+    @property
+    def training_key(self) -> str:
+        """What determines the trained model: runs that share it train once. A compendium
+        depends on the test cell (its column is left out everywhere), so it joins the key."""
+        return json.dumps(
+            [
+                dataclasses.asdict(self.model),
+                self.train_cells,
+                self.seed,
+                self.size,
+                dataclasses.asdict(self.train),
+                self.transductive,
+                self.marks,
+                self.compendium,
+                self.normalize,
+                self.test_cell if self.compendium else None,
+                [dict(self.cell_paths)[c] for c in self.train_cells],
+            ],
+            sort_keys=True,
+            default=str,
+        )
 
     @property
     def run_id(self) -> str:
@@ -103,6 +144,8 @@ class RunSpec:
         )
         if self.transductive:
             base += "__transductive"
+        if self.compendium == "group":
+            base += "__compendium-group"
         base = re.sub(r"[^A-Za-z0-9_.+-]", "-", base)
         if len(base) > 150:  # long pooled lists: keep it a valid file name, still unique
             digest = hashlib.sha1(base.encode()).hexdigest()[:10]
@@ -123,6 +166,8 @@ class RunSpec:
             "seed": self.seed,
             "size": -1 if self.size is None else self.size,
             "transductive": self.transductive,
+            "compendium": self.compendium or "",
+            "marks": "+".join(self.marks or ()),
         }
 
 
@@ -150,8 +195,13 @@ _KEYS = {
     "expression",
     "published",
     "threads_per_run",
+    "gpus_per_run",
     "transductive",
     "gtf",
+    "marks",
+    "compendium_exclude",
+    "epigenomes",
+    "normalize",
 }
 
 
@@ -203,13 +253,25 @@ def parse_spec(data: Any, *, where: str = "spec", base_dir: str = ".") -> Experi
         raise ConfigError(f"{where}: sources and targets belong to cross_cell experiments")
     if kind == "learning_curve" and all(s is None for s in sizes):
         raise ConfigError(f"{where}: a learning curve needs sizes, e.g. [100, 1000, all]")
-    if any(s.how == "most_correlated" for s in sources) and not data.get("expression"):
-        raise ConfigError(
-            f"{where}: most_correlated sources need `expression` (57epigenomes.RPKM.pc)"
-        )
+    needs_matrix = [m.tag for m in models if m.compendium] or [
+        m.tag for m in models if _reads_compendium(m.name)
+    ]
+    if needs_matrix and not data.get("expression"):
+        raise ConfigError(f"{where}: {needs_matrix[0]} reads the compendium: give `expression`")
+    exclude = str(data.get("compendium_exclude", "self"))
+    if exclude not in ("self", "group"):
+        raise ConfigError(f"{where}.compendium_exclude: self or group, not {exclude!r}")
+    if exclude == "group" and not data.get("epigenomes"):
+        raise ConfigError(f"{where}: compendium_exclude: group needs `epigenomes` (the table)")
+    marks = data.get("marks")
+    if marks is not None and marks != "shared":
+        marks = tuple(str(m) for m in _list(marks, f"{where}.marks"))
     threads = data.get("threads_per_run", 1)
     if not isinstance(threads, int) or threads < 1:
         raise ConfigError(f"{where}.threads_per_run: a positive integer, not {threads!r}")
+    gpus = data.get("gpus_per_run", 0)
+    if isinstance(gpus, bool) or not isinstance(gpus, (int, float)) or gpus < 0:
+        raise ConfigError(f"{where}.gpus_per_run: a number >= 0, not {gpus!r}")
     return ExperimentSpec(
         name=str(data.get("name") or Path(where).stem),
         kind=kind,
@@ -224,9 +286,26 @@ def parse_spec(data: Any, *, where: str = "spec", base_dir: str = ".") -> Experi
         gtf=_rel(data.get("gtf"), base_dir),
         published=_rel(data.get("published"), base_dir),
         threads_per_run=threads,
+        gpus_per_run=float(gpus),
         transductive=bool(data.get("transductive", False)),
+        marks=marks,
+        compendium_exclude=exclude,
+        normalize=_normalize(data.get("normalize", "none"), where),
+        epigenomes=_rel(data.get("epigenomes"), base_dir),
         base_dir=base_dir,
     )
+
+
+def _normalize(value: Any, where: str) -> str:
+    if value not in ("none", "depth"):
+        raise ConfigError(f"{where}.normalize: none or depth, not {value!r}")
+    return str(value)
+
+
+def _reads_compendium(name: str) -> bool:
+    from .. import models
+
+    return models.get(name).inputs == "compendium"
 
 
 def _rel(value: Any, base_dir: str) -> str | None:
@@ -257,10 +336,11 @@ def _model(item: Any, where: str) -> ModelSpec:
         item = {"name": item}
     if not isinstance(item, dict):
         raise ConfigError(f"{where}: expected a model name or a mapping")
-    unknown = sorted(set(item) - {"name", "params", "label", "train"})
+    known = {"name", "params", "label", "train", "compendium"}
+    unknown = sorted(set(item) - known)
     if unknown:
         raise ConfigError(
-            f"{where}: unknown key(s) {', '.join(unknown)}; known: label, name, params, train"
+            f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
         )
     name = str(item.get("name", ""))
     models.get(name)  # unknown models fail here, before any run
@@ -271,20 +351,34 @@ def _model(item: Any, where: str) -> ModelSpec:
     if fixed:
         raise ConfigError(f"{where}.train: {', '.join(fixed)} are set for the whole experiment")
     from_dict(TrainConfig, train, where=f"{where}.train")  # unknown keys and bad values fail
-    return ModelSpec(name=name, params=params, label=str(item.get("label") or ""), train=train)
+    compendium = item.get("compendium", False)
+    if not isinstance(compendium, bool):
+        raise ConfigError(f"{where}.compendium: true or false, not {compendium!r}")
+    return ModelSpec(
+        name=name,
+        params=params,
+        label=str(item.get("label") or ""),
+        train=train,
+        compendium=compendium or models.get(name).inputs == "compendium",
+    )
 
 
 def _source(item: Any, cells: dict, where: str) -> Source:
     if isinstance(item, str):
         if item not in ("same", "each", "all_others"):
             raise ConfigError(
-                f"{where}: {item!r} needs a value (e.g. most_correlated: 2) or is unknown; "
+                f"{where}: {item!r} needs a value (e.g. most_similar: 2) or is unknown; "
                 f"sources: {', '.join(SOURCES)}"
             )
         return Source(item)
     if isinstance(item, dict) and len(item) == 1:
         ((how, value),) = item.items()
-        if how in ("most_correlated", "random"):
+        if how == "most_correlated":
+            raise ConfigError(
+                f"{where}: most_correlated chose training cells with the target's own RNA-seq, "
+                "i.e. its labels; use most_similar (histone signals on the training genes)"
+            )
+        if how in ("most_similar", "random"):
             return Source(how, k=_positive(value, f"{where}.{how}"))
         if how == "list":
             names = tuple(str(c) for c in _list(value, f"{where}.list"))

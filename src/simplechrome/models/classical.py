@@ -95,6 +95,18 @@ class PooledLogistic(PooledFeatures):
     features = "pooled"
 
 
+@register("prior", family="classical", inputs="compendium")
+class CompendiumPrior(PooledFeatures):
+    """The compendium prior: logistic regression on the gene's expression across other cells.
+
+    It reads only the compendium profile channels (mean, sd and median of log2(RPKM + 1) over
+    the compendium's cells; see ``simplechrome.data.compendium``), never a histone mark: the
+    baseline any model given the compendium must beat.
+    """
+
+    features = "pooled"
+
+
 @register("logreg_flat", family="classical")
 class FlatLogistic(PooledFeatures):
     """Logistic regression on the flattened marks x bins matrix (ridge for regression)."""

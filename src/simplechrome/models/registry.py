@@ -10,8 +10,9 @@ inspects the module or branches on its name:
 - ``outputs``: what a trained model can give: ``scores`` (per-gene predictions), ``attention``
   (bin and mark attention), ``latent`` (embeddings), ``reconstruction``,
   ``neighbor_attention``, ``samples`` (generated genes).
-- ``inputs``: ``signals`` (the transformed ``(marks, bins)`` matrix) or ``neighbor_latents``
-  (latent means of the gene and its neighbours).
+- ``inputs``: ``signals`` (the transformed ``(marks, bins)`` matrix, with any compendium
+  channels the data carry), ``compendium`` (the compendium profile channels only: no histone)
+  or ``neighbor_latents`` (latent means of the gene and its neighbours).
 - ``defaults``: the model's own training defaults (learning rate, batch size, patience,
   epochs); a configuration or flag overrides them.
 - ``task_params``: hyper-parameters of the family's task rather than of the module (a GAN's
@@ -33,6 +34,7 @@ from typing import Any, Literal
 from ..errors import ConfigError
 
 Family = Literal["supervised", "latent", "vae", "gan", "classical"]
+Inputs = Literal["signals", "compendium", "neighbor_latents"]
 FAMILIES: tuple[str, ...] = ("supervised", "latent", "vae", "gan", "classical")
 OUTPUTS = ("scores", "attention", "latent", "reconstruction", "neighbor_attention", "samples")
 SHAPE_ARGS = ("n_marks", "n_bins", "n_outputs")
@@ -55,7 +57,7 @@ class ModelEntry:
     family: Family
     summary: str
     outputs: frozenset[str]
-    inputs: Literal["signals", "neighbor_latents"] = "signals"
+    inputs: Inputs = "signals"
     defaults: TrainDefaults = TrainDefaults()
     task_params: tuple[tuple[str, Any], ...] = ()  # (name, default) pairs
     freeze_encoder: bool = True
@@ -89,7 +91,7 @@ def register(
     *,
     family: Family,
     outputs: Iterable[str] = ("scores",),
-    inputs: Literal["signals", "neighbor_latents"] = "signals",
+    inputs: Inputs = "signals",
     defaults: TrainDefaults | None = None,
     task_params: dict[str, Any] | None = None,
     freeze_encoder: bool = True,

@@ -58,7 +58,7 @@ def _intro(found: Results) -> str:
         f"{', '.join(dict.fromkeys(t['model']))}; test cells "
         f"{', '.join(dict.fromkeys(t['test_cell']))}; seeds "
         f"{', '.join(map(str, sorted(t['seed'].unique())))}. Every number is a mean over "
-        "seeds with its 95% bootstrap interval."
+        f"seeds. {res.INTERVAL_NOTE}"
     )
 
 
@@ -163,13 +163,19 @@ def cross_cell_section(found: Results) -> Section | None:
         ax = plot_heatmap(matrix, label=label)
         ax.set_title(f"{model}: mean over seeds")
         images.append((f"cross-cell heatmap {model}", figure_png(ax)))
+        shown_matrix = matrix.map(lambda v: "-" if pd.isna(v) else f"{v:.4f}")
+        tables.append(
+            (f"{model}: mean over seeds (rows trained on, columns tested on)",
+             shown_matrix.reset_index())
+        )  # fmt: skip
         if not rows.empty:
             shown = rows.assign(difference=rows["difference"].map(_signed))
             tables.append((f"{model}: trained elsewhere vs trained here", shown))
     return Section(
         "Cross-cell prediction",
         "Rows: the training set (a cell, or a pooled group such as all_others); columns: the "
-        "cell whose test split is scored. 'each' sources are averaged over seeds.",
+        "cell whose test split is scored. 'each' sources are averaged over seeds. "
+        + res.INTERVAL_NOTE,
         tables=tables,
         images=images,
     )

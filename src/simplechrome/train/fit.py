@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import models
 from ..config import TrainConfig
+from ..data import compendium
 from ..data.histone import HistoneData
 from ..errors import InputError
 from .trained import TrainedModel
@@ -62,7 +63,16 @@ def fit(
     cls = TrainedModel.family_class(entry.family)
     config = resolve_config(config or TrainConfig(), model)
     _check_pair(train, valid, config, labels=cls.reads_labels)
-    valid = valid.with_marks(train.marks)
+    if entry.inputs == "compendium":  # the compendium profile only: no histone mark
+        missing = [c for c in compendium.PROFILE if c not in train.marks]
+        if missing:
+            raise InputError(
+                f"model {model} reads the compendium, which {train.cell} lacks: load it with "
+                "the compendium (train --compendium, or compendium: self in a spec)"
+            )
+        train = train.select_marks(compendium.PROFILE)
+        unlabelled = None
+    valid = valid.select_marks(train.marks)
     hparams = models.hyper_parameters(model, model_params)
     signals = train if unlabelled is None or entry.family != "latent" else unlabelled
     transform = InputTransform(log1p=config.log1p, standardize=config.standardize)

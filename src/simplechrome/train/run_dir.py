@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +60,15 @@ def save_run(
     data: RunData | None = None,
     analyses: dict[str, Analysis] | None = None,
     metrics: dict[str, dict[str, Any]] | None = None,
+    model_file: str | Path | None = None,
     overwrite: bool = False,
 ) -> dict[str, dict[str, Any]]:
-    """Write the run directory ``out`` atomically; return the metrics of every split."""
+    """Write the run directory ``out`` atomically; return the metrics of every split.
+
+    ``metrics``: the metrics to record (default: computed on ``splits``); ``model_file``: an
+    existing ``model.pt`` of this very model to share (hard-linked, or copied where links are
+    not possible) instead of writing it again.
+    """
     out = Path(out)
     if out.exists() and not overwrite and (not out.is_dir() or any(out.iterdir())):
         raise RunError(f"{out}: already exists and is not empty (choose another --out)")
@@ -70,7 +78,10 @@ def save_run(
         cfg = config.to_dict()
         cfg["data"] = (data or RunData()).to_dict()
         (tmp / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-        trained.save(tmp / "model.pt")
+        if model_file is None:
+            trained.save(tmp / "model.pt")
+        else:
+            _share(Path(model_file), tmp / "model.pt")
         (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
         trained.history.to_csv(tmp / "history.csv", index=False)
         if trained.pretrained is not None:  # the VAE behind a latent model, for its plots
@@ -81,6 +92,13 @@ def save_run(
             write_analyses(tmp, analyses)
         (tmp / "VERSION").write_text(__version__ + "\n")
     return metrics
+
+
+def _share(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def write_analyses(run: str | Path, analyses: dict[str, Analysis]) -> list[Path]:
