@@ -105,48 +105,6 @@ def test_embed_refuses_a_model_without_latent(tmp_path, cell_dir, capsys):
     assert code == 2 and "no latent space" in capsys.readouterr().err
 
 
-def test_runs_read_only_the_labels_of_their_labelled_genes(tmp_path):
-    """With 50 labelled genes, the labels of the other training genes and of the test genes are
-    never read: scrambling them changes no prediction (the VAE sees their signals only)."""
-    import dataclasses
-
-    from simplechrome.experiments import execute_run, parse_spec, plan
-
-    cell = make_synthetic(600, seed=5)
-    clean = write_cell(cell.splits, tmp_path / "clean" / "E012-a")
-    spec = parse_spec(
-        {
-            "name": "leak",
-            "cells": {"E012-a": str(clean)},
-            "models": ["vae_logreg"],
-            "seeds": [0],
-            "sizes": [50],
-            "train": {"max_epochs": 3, "patience": 2},
-        }
-    )
-    run = plan(spec)[0]
-    execute_run(run, str(tmp_path / "a"))
-    # which training genes the run labelled: the first 50 of its seeded permutation
-    train = cell.splits["train"]
-    chosen = np.sort(np.random.default_rng(run.seed).permutation(train.n_genes)[:50])
-    rng = np.random.default_rng(1)
-    y = rng.integers(0, 2, train.n_genes)
-    y[chosen] = train.y[chosen]
-    scrambled = {
-        "train": dataclasses.replace(train, y=y),
-        "valid": cell.splits["valid"],
-        "test": dataclasses.replace(cell.splits["test"], y=rng.permutation(cell.splits["test"].y)),
-    }
-    dirty = write_cell(scrambled, tmp_path / "dirty" / "E012-a")
-    run_dirty = dataclasses.replace(run, cell_paths=(("E012-a", str(dirty)),))
-    execute_run(run_dirty, str(tmp_path / "b"))
-    import pandas as pd
-
-    a = pd.read_csv(tmp_path / "a" / "runs" / run.run_id / "predictions.tsv", sep="\t")
-    b = pd.read_csv(tmp_path / "b" / "runs" / run.run_id / "predictions.tsv", sep="\t")
-    np.testing.assert_array_equal(a["score"].to_numpy(), b["score"].to_numpy())
-
-
 def test_vae_run_through_the_cli(tmp_path, cell_dir, capsys):
     run = tmp_path / "vae"
     args = ["-q", "train", "--data", str(cell_dir), "--model", "vae", "--set", "train.max_epochs=2"]

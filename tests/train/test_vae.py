@@ -78,11 +78,13 @@ def test_pretrained_vae_is_cached(synthetic, _isolated_home):
     assert len(list((_isolated_home / "cache").glob("vae-*.pt"))) == 2
 
 
-def test_training_never_reads_valid_or_test_labels(synthetic):
+def test_training_never_reads_valid_or_test_labels(synthetic, monkeypatch):
     """Valid labels only score early stopping of supervised models; the VAE reads none at all.
 
-    Shuffling the valid and test labels must leave the pretrained VAE unchanged.
+    Shuffling the valid and test labels must leave the pretrained VAE unchanged: with the cache
+    off, both VAEs are fitted (a cache keyed without labels would compare one with itself).
     """
+    monkeypatch.setenv("SIMPLECHROME_CACHE", "off")
     s = synthetic.splits
     rng = np.random.default_rng(0)
     shuffled = {k: dataclasses.replace(v, y=rng.permutation(v.y)) for k, v in s.items()}
