@@ -135,3 +135,54 @@ def test_cell_missing_from_archive(tmp_path, server, synthetic):
 def test_unknown_cell_is_refused():
     with pytest.raises(InputError, match="not one of the 56 Roadmap cells"):
         download_cells(["E999"])
+
+
+def crafted_archive(tmp_path: Path, synthetic, kind: str) -> bytes:
+    """A real cell plus one member that tries to escape the folder it is unpacked into."""
+    buf = io.BytesIO()
+    folder = write_cell(synthetic.splits, tmp_path / "src" / "E003")
+    outside = tmp_path / "escaped.txt"
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        tar.add(folder, arcname="data/E003")
+        payload = b"written outside the cache\n"
+        info = tarfile.TarInfo()
+        if kind == "dotdot":  # data/E003/classification/../../ ... /tmp/.../escaped.txt
+            info.name = "data/E003/classification/" + "../" * 12 + str(outside).lstrip("/")
+        elif kind == "absolute":
+            info.name = str(outside)
+        elif kind == "symlink":
+            info.name, info.type, info.linkname = "data/E003/link", tarfile.SYMTYPE, str(outside)
+        else:  # hardlink
+            info.name, info.type, info.linkname = "data/E003/hard", tarfile.LNKTYPE, "/etc/hostname"
+        info.size = 0 if kind in ("symlink", "hardlink") else len(payload)
+        tar.addfile(info, io.BytesIO(payload) if info.size else None)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["dotdot", "absolute", "symlink", "hardlink"])
+def test_an_archive_that_tries_to_escape_is_refused(tmp_path, server, synthetic, kind):
+    server.payload = crafted_archive(tmp_path, synthetic, kind)
+    dest = tmp_path / "cells"
+    with pytest.raises(DownloadError, match=r"could write outside the data folder"):
+        download_cells(["E003"], url=url(server), dest=dest, progress=False)
+    assert not (tmp_path / "escaped.txt").exists()  # nothing written outside
+    assert not dest.exists() or not any(dest.iterdir())  # nor any cell inside
+    assert not (downloads_dir() / "data.tar.gz").exists()  # the archive is not kept
+
+
+def test_a_recorded_archive_that_tries_to_escape_is_refused_at_unpacking(
+    tmp_path, server, synthetic
+):
+    """An archive already recorded (its hash known, so not checked again at download) is still
+    checked member by member as it is unpacked."""
+    import hashlib
+
+    server.payload = crafted_archive(tmp_path, synthetic, "dotdot")
+    folder = downloads_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "data.tar.gz").write_bytes(server.payload)
+    (folder / "data.tar.gz.sha256").write_text(hashlib.sha256(server.payload).hexdigest())
+    with pytest.raises(DownloadError, match=r"'\.\.' component"):
+        download_cells(["E003"], url=url(server), dest=tmp_path / "cells", progress=False)
+    assert not (tmp_path / "escaped.txt").exists()
+    assert not (tmp_path / "cells" / "E003").exists()

@@ -154,11 +154,40 @@ def fetch_archive(url: str = ZENODO_URL, *, progress: bool = True) -> Path:
     return path
 
 
+def unsafe_member(member: tarfile.TarInfo) -> str | None:
+    """Why a tar member must not be unpacked (it could write outside the data folder), or
+    ``None``: an absolute path, a ``..`` component, a symbolic or hard link, a device."""
+    name = member.name
+    if name.startswith(("/", "\\")) or PurePosixPath(name).is_absolute() or ":" in name[:3]:
+        return "an absolute path"
+    if ".." in PurePosixPath(name.replace("\\", "/")).parts:
+        return "a '..' component"
+    if member.issym() or member.islnk():
+        return f"a link (to {member.linkname!r})"
+    if member.isdev() or member.isfifo():
+        return "a device or pipe"
+    return None
+
+
+def _refuse(path: Path, member: tarfile.TarInfo, reason: str) -> DownloadError:
+    """Remove an archive that tries to escape (and its recorded hash); the error to raise."""
+    path.unlink(missing_ok=True)
+    (path.parent / f"{ARCHIVE_NAME}.sha256").unlink(missing_ok=True)
+    return DownloadError(
+        f"{path}: member {member.name!r} is {reason}, which could write outside the data "
+        "folder; the archive was refused and removed (nothing was unpacked)"
+    )
+
+
 def _check_archive(path: Path) -> None:
-    """Read the whole archive once: gzip CRC and tar structure catch truncation and corruption."""
+    """Read the whole archive once: gzip CRC and tar structure catch truncation and corruption,
+    and a member that could write outside the data folder refuses the archive."""
     try:
         with tarfile.open(path, "r:gz") as tar:
             for member in tar:
+                reason = unsafe_member(member)
+                if reason is not None:
+                    raise _refuse(path, member, reason)
                 if member.isfile():
                     fh = tar.extractfile(member)
                     while fh is not None and fh.read(1 << 20):
@@ -234,6 +263,9 @@ def _extract(archive: Path, cells: list[str], dest: Path, *, progress: bool) -> 
                 tqdm(desc="unpacking", unit=" files", disable=not progress, leave=False)
             )
             for member in tar:
+                reason = unsafe_member(member)
+                if reason is not None:  # checked before a byte of any cell is kept
+                    raise _refuse(archive, member, reason)
                 parts = PurePosixPath(member.name).parts
                 hit = [i for i, p in enumerate(parts) if p in tmp]
                 if not hit or not member.isfile():
