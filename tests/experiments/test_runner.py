@@ -40,6 +40,42 @@ def test_grid_runs_and_resume_skips_finished(tmp_path, three_cells):
     pd.testing.assert_frame_equal(comparable(again.table), comparable(first.table))
 
 
+def test_resume_redoes_runs_whose_spec_or_data_changed(tmp_path, three_cells):
+    """Records carry a fingerprint of what determined them; a resume after the spec or a data
+    file changed redoes exactly the runs concerned, and says so, instead of keeping stale
+    records."""
+    import shutil
+
+    cells = {k: shutil.copytree(v, tmp_path / "cells" / k) for k, v in three_cells.items()}
+    spec_path = write_spec(tmp_path / "s.yaml", cells, models=["logreg", "linear"], seeds=[0])
+    first = run_experiment(load_spec(spec_path), tmp_path / "out", workers=1)
+    assert first.ran == 6 and first.table["fingerprint"].str.len().eq(64).all()
+    # the linear model's settings change: its 3 runs are redone, logreg's are kept
+    write_spec(
+        tmp_path / "s.yaml", cells, models=["logreg", {"name": "linear", "train": {"lr": 0.05}}],
+        seeds=[0],
+    )  # fmt: skip
+    heard: list[list[str]] = []
+    again = run_experiment(
+        load_spec(spec_path), tmp_path / "out", workers=1, resume=True, on_changed=heard.append
+    )
+    assert again.ran == 3 and sorted(again.changed) == sorted(heard[0])
+    assert all(r.startswith("linear__") for r in again.changed)
+    # one cell's test labels change on disk: every run that reads that cell is redone
+    test_file = cells["E012-syn"] / "classification" / "test.csv"
+    lines = test_file.read_text().splitlines()
+    flipped = [ln[:-1] + ("0" if ln.endswith("1") else "1") for ln in lines]
+    test_file.write_text("\n".join(flipped) + "\n")
+    third = run_experiment(load_spec(spec_path), tmp_path / "out", workers=1, resume=True)
+    assert sorted(third.changed) == sorted(
+        r for r in third.table["run_id"] if "E012-syn" in r
+    ) and third.ran == 2
+    new = third.table.set_index("run_id")
+    old = first.table.set_index("run_id")
+    changed_run = next(r for r in third.changed if r.startswith("logreg__"))
+    assert new.loc[changed_run, "test_auroc"] != old.loc[changed_run, "test_auroc"]
+
+
 def test_cross_cell_runs(tmp_path, three_cells):
     spec = load_spec(
         write_spec(

@@ -258,6 +258,13 @@ def cmd_experiment(args: argparse.Namespace) -> int:
         score = f"{name[5:]} {record[name]:.4f}" if name else "done"
         print(f"[{done[0]}] {record['run_id']}: {score} ({record['seconds']:.1f} s)", flush=True)
 
+    def changed(run_ids: list[str]) -> None:
+        print(
+            f"{len(run_ids)} finished run(s) changed since they were recorded (the spec or a "
+            f"file they read): running them again, e.g. {run_ids[0]}",
+            flush=True,
+        )
+
     bar = progress(args)
     result = run_experiment(
         spec,
@@ -268,6 +275,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
         resume=args.resume,
         progress=bar,
         on_run=None if bar or args.quiet else announce,
+        on_changed=changed,
         spec_text=Path(args.spec).read_text(),
     )
     print(f"{result.ran} run(s) done, {result.skipped} already finished; table: {out}/table.csv")

@@ -9,12 +9,16 @@ Results folder::
 
 A run counts as finished only when its record exists, and the record is written after its
 run directory is complete; ``resume`` redoes everything else. A SIGKILL at any moment leaves
-at most temporary ``.*.tmp`` entries, which the next start removes.
+at most temporary ``.*.tmp`` entries, which the next start removes. Each record carries the
+run's fingerprint (a hash of its model, parameters, training settings, budget, seed and the
+content of every file it reads); ``resume`` also redoes a finished run whose fingerprint no
+longer matches, and says so.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 import shutil
@@ -28,9 +32,11 @@ import yaml
 
 from .._io import atomic_write
 from ..config import RunConfig, RunData
+from ..data.cache import file_hash
+from ..data.cell import find_split_files
 from ..data.histone import HistoneData
 from ..data.run_splits import RunSplits, load_run_splits, load_source
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError
 from ..ids import is_eid
 from ..train import TrainedModel, load_run, resolve_config, save_run
 from .executors import make_executor
@@ -171,6 +177,42 @@ def _write_record(
     return record
 
 
+_FILE_HASHES: dict[tuple[str, int, int], str] = {}
+
+
+def _content_hash(path: str | None) -> str | None:
+    """SHA-256 of a file, or of a cell's split files (and manifest), memoised per file state."""
+    if path is None:
+        return None
+    p = Path(path)
+    if p.is_dir() or not p.exists():
+        try:
+            _, files = find_split_files(p)
+        except InputError:
+            return f"missing:{path}"
+        parts = [*files.values(), *(f for f in [p / "manifest.json"] if f.exists())]
+        return "+".join(_content_hash(str(f)) or "" for f in parts)
+    stat = p.stat()
+    key = (str(p.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _FILE_HASHES:
+        _FILE_HASHES[key] = file_hash(p)
+    return _FILE_HASHES[key]
+
+
+def fingerprint(run: RunSpec) -> str:
+    """A hash of everything that determines a run's result: model, parameters, training
+    settings, labelled budget, seed, marks, compendium, and the content of every file read."""
+    parts = json.loads(run.training_key)
+    parts += [
+        run.test_cell,
+        {name: _content_hash(path) for name, path in run.cell_paths},
+        _content_hash(run.expression),
+        _content_hash(run.gtf),
+        _content_hash(run.epigenomes),
+    ]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def group_runs(runs: list[RunSpec]) -> list[list[RunSpec]]:
     """Runs grouped by the model they train (``RunSpec.training_key``), in plan order."""
     groups: dict[str, list[RunSpec]] = {}
@@ -185,6 +227,7 @@ class ExperimentResult:
     out: Path
     ran: int
     skipped: int
+    changed: list[str] = dataclasses.field(default_factory=list)  # redone: spec or data changed
 
 
 def run_experiment(
@@ -197,11 +240,17 @@ def run_experiment(
     resume: bool = False,
     progress: bool = False,
     on_run: Callable[[dict[str, Any]], None] | None = None,
+    on_changed: Callable[[list[str]], None] | None = None,
     spec_text: str | None = None,
 ) -> ExperimentResult:
-    """Run (or resume) ``spec`` into the results folder ``out``; return the tidy table."""
+    """Run (or resume) ``spec`` into the results folder ``out``; return the tidy table.
+
+    With ``resume``, finished runs are skipped unless their fingerprint changed (the spec or a
+    file they read is not what it was): those are run again, and ``on_changed`` hears of them
+    first.
+    """
     out = Path(out)
-    runs = plan(spec)
+    runs = [dataclasses.replace(r, fingerprint=fingerprint(r)) for r in plan(spec)]
     records_dir = out / "records"
     if out.exists() and any(records_dir.glob("*.json")) and not resume:
         raise ConfigError(f"{out} already holds results: pass --resume to continue, or another -o")
@@ -212,7 +261,17 @@ def run_experiment(
         fh.write(spec_text if spec_text is not None else yaml.safe_dump(_spec_dict(spec)))
     with atomic_write(out / "spec.resolved.yaml") as fh:
         fh.write(yaml.safe_dump(_spec_dict(spec), sort_keys=False))
-    done = {p.stem for p in records_dir.glob("*.json")}
+    recorded = {p.stem: json.loads(p.read_text()).get("fingerprint") for p in
+                records_dir.glob("*.json")}  # fmt: skip
+    changed = [r.run_id for r in runs if r.run_id in recorded and
+               recorded[r.run_id] != r.fingerprint]  # fmt: skip
+    if changed:
+        log.warning("%d finished run(s) changed since they were recorded: redone", len(changed))
+        if on_changed:
+            on_changed(changed)
+        for run_id in changed:  # no longer finished: redone below (or at the next resume)
+            (records_dir / f"{run_id}.json").unlink()
+    done = set(recorded) - set(changed)
     todo = [r for r in runs if r.run_id not in done]
     # a group with anything left to do goes whole: its finished trainer is loaded, not redone
     tasks = [g for g in group_runs(runs) if any(r.run_id not in done for r in g)]
@@ -234,7 +293,9 @@ def run_experiment(
             if on_run:
                 on_run(record)
     table = collect(out, runs)
-    return ExperimentResult(table=table, out=out, ran=len(todo), skipped=len(runs) - len(todo))
+    return ExperimentResult(
+        table=table, out=out, ran=len(todo), skipped=len(runs) - len(todo), changed=changed
+    )
 
 
 def collect(out: Path, runs: list[RunSpec] | None = None) -> pd.DataFrame:

@@ -112,6 +112,7 @@ class RunSpec:
     compendium: str | None = None  # None, "self" or "group"
     epigenomes: str | None = None
     normalize: str = "none"
+    fingerprint: str = ""  # hash of everything that determines the run (set by the runner)
 
     @property
     def training_key(self) -> str:
@@ -168,6 +169,7 @@ class RunSpec:
             "transductive": self.transductive,
             "compendium": self.compendium or "",
             "marks": "+".join(self.marks or ()),
+            "fingerprint": self.fingerprint,
         }
 
 
