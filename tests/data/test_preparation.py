@@ -14,10 +14,11 @@ from simplechrome.data import synthetic_tracks as st
 from simplechrome.data.cache import file_hash
 from simplechrome.data.preparation import gene_windows
 from simplechrome.errors import InputError
+from tests.conftest import require
 
 from .test_tracks import SIZES, brute, make_genes
 
-pytest.importorskip("pysam")
+require("pysam")
 
 
 @pytest.fixture(scope="module")

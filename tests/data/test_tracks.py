@@ -10,8 +10,9 @@ from simplechrome.data import bigwig_bam, tracks
 from simplechrome.data import synthetic_tracks as st
 from simplechrome.data.preparation import PrepareOptions, gene_windows
 from simplechrome.errors import InputError
+from tests.conftest import require
 
-pysam = pytest.importorskip("pysam")
+pysam = require("pysam")
 
 SIZES = {"chr1": 60_000, "chr2": 40_000, "chrX": 30_000}  # no genes on chrX
 

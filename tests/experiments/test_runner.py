@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -13,7 +14,7 @@ import pytest
 from simplechrome.errors import ConfigError
 from simplechrome.experiments import load_spec, plan, run_experiment
 from simplechrome.train import RUN_FILES
-from tests.conftest import write_spec
+from tests.conftest import require, write_spec
 
 VOLATILE = ["seconds"]  # wall time is the only column allowed to differ between two runs
 
@@ -143,7 +144,7 @@ def test_sigkill_mid_grid_then_resume_gives_the_same_table(tmp_path, three_cells
 
 @pytest.mark.slow
 def test_ray_executor_gives_the_local_table(tmp_path, three_cells):
-    ray = pytest.importorskip("ray")
+    ray = require("ray")
     spec = load_spec(write_spec(tmp_path / "s.yaml", three_cells))
     local = run_experiment(spec, tmp_path / "local", workers=2).table
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
@@ -152,6 +153,28 @@ def test_ray_executor_gives_the_local_table(tmp_path, three_cells):
     finally:
         ray.shutdown()
     pd.testing.assert_frame_equal(comparable(remote), comparable(local))
+
+
+@pytest.mark.slow
+def test_ray_tasks_ask_the_cluster_for_the_gpus_the_spec_says(tmp_path, three_cells):
+    """A local Ray declared to hold 2 GPUs (none is needed): each task asks for the spec's
+    gpus_per_run, whatever the driver machine has, and a spec asking for more than the
+    cluster holds is refused."""
+    ray = require("ray")
+    cells = {"E003-syn": three_cells["E003-syn"]}
+    spec_path = write_spec(
+        tmp_path / "s.yaml", cells, models=["logreg"], seeds=[0, 1], gpus_per_run=1
+    )
+    ray.init(num_cpus=2, num_gpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        table = run_experiment(load_spec(spec_path), tmp_path / "ray", executor="ray").table
+        assigned = [json.loads(r) for r in table["resources"]]
+        assert assigned == [{"CPU": 1.0, "GPU": 1.0}] * 2
+        greedy = write_spec(tmp_path / "g.yaml", cells, models=["logreg"], gpus_per_run=3)
+        with pytest.raises(ConfigError, match="asks for 3 GPU"):
+            run_experiment(load_spec(greedy), tmp_path / "greedy", executor="ray")
+    finally:
+        ray.shutdown()
 
 
 def test_resume_cleans_temporaries_and_redoes_runs_without_record(tmp_path, three_cells):

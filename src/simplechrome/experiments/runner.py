@@ -22,6 +22,7 @@ import hashlib
 import json
 import logging
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -169,6 +170,7 @@ def _write_record(
         seconds=round(time.perf_counter() - start, 3),
         threads=run.train.threads,
         trained_in=trainer.run_id,
+        resources=_assigned_resources(),
         # bare EIDs resolve to cells fetched by `download`: the published Zenodo files
         data_source="zenodo" if all(is_eid(p) for _, p in run.cell_paths) else "files",
     )
@@ -211,6 +213,18 @@ def fingerprint(run: RunSpec) -> str:
         _content_hash(run.epigenomes),
     ]
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _assigned_resources() -> str:
+    """The CPUs and GPUs a Ray task was given (empty outside Ray), as JSON."""
+    ray = sys.modules.get("ray")
+    if ray is None or not ray.is_initialized():
+        return ""
+    try:
+        assigned = ray.get_runtime_context().get_assigned_resources()
+    except Exception:  # not inside a task
+        return ""
+    return json.dumps({k: v for k, v in sorted(assigned.items()) if k in ("CPU", "GPU")})
 
 
 def group_runs(runs: list[RunSpec]) -> list[list[RunSpec]]:
