@@ -7,6 +7,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from . import fused_lstm
 from .registry import TrainDefaults, register
 
 
@@ -30,17 +31,25 @@ class _SoftAttention(nn.Module):
 
 
 class _BinEncoders(nn.Module):
-    """One bidirectional LSTM per mark over its bins (AttentiveChrome's level I)."""
+    """One bidirectional LSTM per mark over its bins (AttentiveChrome's level I).
+
+    On the CPU the ten (mark, direction) recurrences run together in one fused kernel
+    (``fused_lstm``) on these modules' own weights; elsewhere each mark's ``nn.LSTM`` runs.
+    """
 
     def __init__(self, n_marks: int, hidden: int) -> None:
         super().__init__()
+        self.hidden = hidden
         self.lstms = nn.ModuleList(
             nn.LSTM(1, hidden, batch_first=True, bidirectional=True) for _ in range(n_marks)
         )
 
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """``x``: ``(batch, marks, bins)`` -> per mark ``(batch, bins, 2 * hidden)``."""
-        return [lstm(x[:, m, :, None])[0] for m, lstm in enumerate(self.lstms)]
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x``: ``(batch, marks, bins)`` -> ``(batch, marks, bins, 2 * hidden)``."""
+        if fused_lstm.usable(x, self.hidden):
+            return fused_lstm.bin_level(self.lstms, x)
+        # (batch, bins, 2 * hidden) per mark, stacked on dim 1
+        return torch.stack([lstm(x[:, m, :, None])[0] for m, lstm in enumerate(self.lstms)], 1)
 
 
 class _TwoLevelLSTM(nn.Module):
@@ -110,13 +119,14 @@ class AttentiveChrome(_TwoLevelLSTM):
 
     def forward(self, x: torch.Tensor) -> AttentionOutput:
         """``x``: ``(batch, marks, bins)`` -> logits, bin attention, mark attention."""
-        pooled, bin_weights = zip(
-            *(att(h) for att, h in zip(self.bin_attention, self.bins(x), strict=True)), strict=True
-        )
-        marks = torch.stack(pooled, dim=1)  # (batch, marks, 2 * bin_hidden)
-        h, _ = self.marks(marks)  # (batch, marks, 2 * mark_hidden)
-        gene, mark_weights = self.mark_attention(h)  # (batch, 2 * mark_hidden), (batch, marks)
-        return AttentionOutput(self.out(gene), torch.stack(bin_weights, dim=1), mark_weights)
+        h = self.bins(x)  # (batch, marks, bins, 2 * bin_hidden)
+        # every mark's own attention at once: its context vector scores its bins
+        context = torch.stack([att.score.weight[0] for att in self.bin_attention])  # (marks, 2h)
+        bin_weights = torch.softmax(torch.einsum("bmtd,md->bmt", h, context), dim=2)
+        marks = torch.einsum("bmt,bmtd->bmd", bin_weights, h)  # (batch, marks, 2 * bin_hidden)
+        h2, _ = self.marks(marks)  # (batch, marks, 2 * mark_hidden)
+        gene, mark_weights = self.mark_attention(h2)  # (batch, 2 * mark_hidden), (batch, marks)
+        return AttentionOutput(self.out(gene), bin_weights, mark_weights)
 
 
 @register("lstm", family="supervised", defaults=RECURRENT_DEFAULTS)
@@ -125,11 +135,11 @@ class LSTMChrome(_TwoLevelLSTM):
 
     @staticmethod
     def _ends(h: torch.Tensor, hidden: int) -> torch.Tensor:
-        # forward direction's last step and backward direction's first step
-        return torch.cat([h[:, -1, :hidden], h[:, 0, hidden:]], dim=1)
+        # forward direction's last step and backward direction's first step, over dim -2
+        return torch.cat([h[..., -1, :hidden], h[..., 0, hidden:]], dim=-1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: ``(batch, marks, bins)`` -> logits ``(batch, n_outputs)``."""
-        marks = torch.stack([self._ends(h, self.bin_hidden) for h in self.bins(x)], dim=1)
+        marks = self._ends(self.bins(x), self.bin_hidden)  # (batch, marks, 2 * bin_hidden)
         h, _ = self.marks(marks)  # (batch, marks, 2 * mark_hidden)
         return self.out(self._ends(h, self.mark_hidden))
