@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml Makefile
 	# The pinned CPU wheel first: a bare `torch` requirement would pull a multi-GB CUDA build.
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e ".[dev,ray,bam]"
+	# AttentiveChrome's fused CPU kernel, compiled once here rather than in the first run
+	$(PY) -c "from simplechrome.models import fused_lstm; fused_lstm.extension()"
 	touch $@
 
 # Headless Chromium renders the HTML report in a test. Installed from Debian's packages where

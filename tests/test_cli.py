@@ -28,7 +28,9 @@ def test_models(capsys):
 
 
 def test_demo(tmp_path, capsys):
-    code, out, _ = run(capsys, "-q", "demo", "--out", tmp_path / "d", "--genes", "600")
+    code, out, _ = run(
+        capsys, "-q", "demo", "--synthetic", "--out", tmp_path / "d", "--genes", "600"
+    )
     assert code == 0
     for model in ("deepchrome", "linear", "logreg"):
         assert model in out
@@ -238,7 +240,10 @@ def test_evaluate_without_data_on_runs_of_every_verb(tmp_path, capsys, cell_dir)
     )
     result = run_experiment(load_spec(spec), tmp_path / "exp", workers=1)
     exp_run = tmp_path / "exp" / "runs" / result.table["run_id"].iloc[0]
-    assert run(capsys, "-q", "demo", "--out", tmp_path / "demo", "--genes", "600")[0] == 0
+    assert (
+        run(capsys, "-q", "demo", "--synthetic", "--out", tmp_path / "demo", "--genes", "600")[0]
+        == 0
+    )
     for run_dir in (exp_run, tmp_path / "demo" / "runs" / "logreg"):
         code, _, err = run(capsys, "evaluate", run_dir, "-o", tmp_path / "m.json")
         assert code == 0, err

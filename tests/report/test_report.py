@@ -306,3 +306,52 @@ def test_experiment_verb_announces_gan_runs(tmp_path, three_cells, capsys):
     assert re.search(r"\] gan__\S+: sliced_wasserstein \d\.\d{4} \(", out)
     assert re.search(r"\] logreg__\S+: auroc 0\.\d{4} \(", out)
     assert "logreg" in out.split("table:")[1] and " gan " not in out.split("table:")[1]
+
+
+@pytest.mark.slow
+def test_the_demo_runs_on_real_data_and_its_report_renders(tmp_path, capsys):
+    """``simplechrome demo``: real E012 genes carried by the package, four models, a report
+    whose images all decode in headless Chromium, with the real-data AUROCs on the page."""
+    from simplechrome.experiments import read_table
+
+    code = main(["-q", "demo", "--out", str(tmp_path / "demo")])
+    out = capsys.readouterr().out
+    assert code == 0
+    report = tmp_path / "demo" / "report.html"
+    assert f"open the report: {report.resolve()}" in out
+    table = read_table(tmp_path / "demo")
+    assert set(table["model"]) == {"deepchrome", "linear", "logreg", "attentivechrome"}
+    assert (table["test_auroc"] > 0.85).all() and (table["n_test"] == 750).all()
+    page = report.read_text()
+    cnn = table[table["model"] == "deepchrome"]["test_auroc"].mean()
+    assert f"{cnn:.4f}" in section(page, "Per cell")
+    for title in ("ROC curves", "AttentiveChrome: attention, class-optimisation maps"):
+        assert title in page
+    images, bad, _ = _render(page, tmp_path)
+    assert images >= 8 and bad == 0
+
+
+def _render(page: str, tmp_path) -> tuple[int, int, int]:
+    """Load ``page`` in headless Chromium: (images, images not decoded, tables)."""
+    browser = _chromium()
+    if browser is None:
+        if os.environ.get("SIMPLECHROME_REQUIRE_BROWSER") == "1":
+            pytest.fail("chromium is required (SIMPLECHROME_REQUIRE_BROWSER=1) but not installed")
+        pytest.skip("chromium is not installed (make test installs it where it can)")
+    probe = """<script>window.addEventListener('load', () => {
+      const imgs = [...document.images];
+      const bad = imgs.filter(i => !(i.complete && i.naturalWidth > 0)).length;
+      document.body.setAttribute('data-images', imgs.length + ':' + bad);
+      document.body.setAttribute('data-tables', document.querySelectorAll('table').length);
+    });</script></body>"""
+    probed = tmp_path / "probed.html"
+    probed.write_text(page.replace("</body>", probe))
+    dom = subprocess.run(
+        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+         "--virtual-time-budget=10000", "--dump-dom", probed.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    ).stdout  # fmt: skip
+    images = re.search(r'data-images="(\d+):(\d+)"', dom)
+    tables = re.search(r'data-tables="(\d+)"', dom)
+    assert images and tables, dom[:500]
+    return int(images.group(1)), int(images.group(2)), int(tables.group(1))

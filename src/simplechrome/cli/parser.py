@@ -19,10 +19,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="log details")
     sub = p.add_subparsers(dest="verb", required=True, metavar="VERB")
 
-    s = sub.add_parser("demo", help="train, evaluate and plot on an embedded synthetic cell")
+    s = sub.add_parser(
+        "demo", help="the main job on real data the package carries: train, evaluate, report"
+    )
     s.add_argument("--out", type=Path, default=Path("simplechrome-demo"))
+    s.add_argument(
+        "--synthetic", action="store_true", help="a synthetic cell with planted truth instead"
+    )
     s.add_argument("--genes", type=int, default=6000, help="synthetic genes (default 6000)")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--seed", type=int, default=0, help="of the synthetic cell")
     s.set_defaults(func=verbs.cmd_demo)
 
     s = sub.add_parser("download", help="fetch DeepChrome cells (Zenodo record 2652278)")
