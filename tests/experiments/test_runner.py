@@ -16,7 +16,9 @@ from simplechrome.experiments import load_spec, plan, run_experiment
 from simplechrome.train import RUN_FILES
 from tests.conftest import require, write_spec
 
-VOLATILE = ["seconds"]  # wall time is the only column allowed to differ between two runs
+# wall time, and the resources an executor gave each task (Ray names them; local runs do not),
+# are the only columns allowed to differ between two runs
+VOLATILE = ["seconds", "resources"]
 
 
 def comparable(table: pd.DataFrame) -> pd.DataFrame:
