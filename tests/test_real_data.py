@@ -136,20 +136,24 @@ def test_e012_test_auroc_goals(e012, model, goal):
 
 @pytest.mark.slow
 def test_e012_gan_generates_usable_genes(e012):
-    """DeepChrome 2.0's GAN on E012: a classifier trained only on generated genes scores the
-    real test genes well, and generated mean profiles follow the real ones wherever sampling
-    noise lets real genes follow each other."""
+    """DeepChrome 2.0's GAN on a slice of E012: a classifier trained only on generated genes
+    scores real test genes well, generated mean profiles follow the real ones wherever sampling
+    noise lets real genes follow each other, and every measure is on its scale."""
     from simplechrome.interpret.gan import gan_quality
 
-    config = TrainConfig(progress=False, batch_size=64, max_epochs=60, patience=60)
-    gan = fit("gan", e012["train"], e012["valid"], config=config)
-    q = gan_quality(gan, e012["train"], e012["test"])
-    print(q["profiles"].to_string())
-    print({k: round(v, 4) for k, v in q.items() if isinstance(v, float)})
-    assert q["synthetic_auroc"] >= 0.85 and q["real_auroc"] > 0.9
-    clear = q["profiles"][q["profiles"]["real_train_r"] >= 0.98]
-    assert len(clear) >= 6 and (clear["pearson_r"] >= 0.9).all()
-    assert 0.5 <= q["two_sample_auroc"] <= 1.0
+    train, valid, test = (e012[k].subset(slice(0, n)) for k, n in
+                          (("train", 3000), ("valid", 500), ("test", 1500)))  # fmt: skip
+    config = TrainConfig(progress=False, batch_size=64, max_epochs=15, patience=15)
+    gan = fit("gan", train, valid, config=config)
+    q = gan_quality(gan, train, test).numbers
+    print({k: v for k, v in q.items() if k not in ("profile_r", "ceiling")})
+    assert q["tstr_auroc"] >= 0.85 and q["trtr_auroc"] > 0.88
+    clear = [(c, m) for c in q["ceiling"] for m, r in q["ceiling"][c].items() if r >= 0.98]
+    assert len(clear) >= 4
+    assert all(q["profile_r"][c][m] >= 0.9 for c, m in clear)
+    assert q["two_sample_reference"] < 0.75 and 0.5 <= q["two_sample_auroc"] <= 1.0
+    for source in ("real", "generated"):
+        assert all(0.0 <= f <= 1.0 for f in q["zero_fraction"][source].values())
 
 
 @pytest.mark.slow

@@ -1,13 +1,13 @@
 """The public Python API: the same operations as the command line, which only calls these.
 
-    import simplechrome as sc
-    cell = sc.load_cell("path/to/E012")
-    model = sc.fit("deepchrome", cell["train"], cell["valid"])
-    sc.evaluate(model, cell["test"])
-    run = sc.train_run("attentivechrome", sc.RunData.one_cell("path/to/E012"), out="runs/ac")
-    sc.evaluate_run("runs/ac")                 # every split, rebuilt from the run directory
-    sc.experiments.run(sc.experiments.load_spec("configs/grid.yaml"), "results/grid")
-    sc.report("results/grid", "grid.html")
+import simplechrome as sc
+cell = sc.load_cell("path/to/E012")
+model = sc.fit("deepchrome", cell["train"], cell["valid"])
+sc.evaluate(model, cell["test"])
+run = sc.train_run("attentivechrome", sc.RunData.one_cell("path/to/E012"), out="runs/ac")
+sc.evaluate_run("runs/ac")                 # every split, rebuilt from the run directory
+sc.experiments.run(sc.experiments.load_spec("configs/grid.yaml"), "results/grid")
+sc.report("results/grid", "grid.html")
 """
 
 from __future__ import annotations
@@ -49,9 +49,7 @@ def fit(
     return _fit(model, train, valid, config=config or TrainConfig(), model_params=model_params)
 
 
-def train_run(
-    config: RunConfig | str, data: RunData, *, out: str | Path | None = None
-) -> Run:
+def train_run(config: RunConfig | str, data: RunData, *, out: str | Path | None = None) -> Run:
     """Make one run (train, evaluate every split, compute its analyses) on the genes ``data``
     describes; with ``out``, write its run directory. ``config`` may be a model name."""
     if isinstance(config, str):
@@ -193,6 +191,16 @@ def report(
     return build_report(results, out, published=published)
 
 
+def verdicts(results: str | Path | list[str | Path]) -> pd.DataFrame:
+    """The four papers' claims judged from results folders: one row per claim they hold evidence
+    for (paper, claim, verdict, numbers, evidence); see ``experiments.claims`` for the rules."""
+    from .experiments import claims
+    from .experiments.results import Results
+
+    folders = results if isinstance(results, (list, tuple)) else [results]
+    return claims.verdicts([Results(Path(f)) for f in folders])
+
+
 # -- generators ----------------------------------------------------------------------------------
 def gan_sample(
     run: str | Path,
@@ -222,6 +230,29 @@ def gan_sample(
         "condition": conditions,
         "marks": np.array(gan.marks),
     }
+
+
+def gan_quality(
+    run: str | Path,
+    data: str | Path | None = None,
+    *,
+    seed: int = 0,
+    output: str | Path | None = None,
+) -> dict[str, Any]:
+    """Every quality measure of a GAN run on the test genes of ``data`` (default: the run's
+    own), seeded (``interpret.gan``); with ``output``, also written as JSON."""
+    import json
+
+    from .interpret.gan import gan_quality as measure
+
+    gan = _model(run)
+    gan.require("samples")
+    splits = run_splits(run, data)
+    numbers = measure(gan, splits["train"], splits["test"], seed=seed).numbers
+    if output is not None:
+        with atomic_write(output) as fh:
+            json.dump(numbers, fh, indent=1)
+    return numbers
 
 
 def write_arrays(path: str | Path, arrays: dict[str, np.ndarray]) -> Path:

@@ -7,6 +7,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from simplechrome.cli import main
@@ -355,3 +357,36 @@ def _render(page: str, tmp_path) -> tuple[int, int, int]:
     tables = re.search(r'data-tables="(\d+)"', dom)
     assert images and tables, dom[:500]
     return int(images.group(1)), int(images.group(2)), int(tables.group(1))
+
+
+def test_verdicts_follow_their_rule_on_the_stored_predictions(results, tmp_path, capsys):
+    """The CNN-vs-linear claim, recomputed per cell from the stored predictions: the verdict is
+    what the rule says for those intervals, and the report opens with it."""
+    from simplechrome.experiments import Results
+    from simplechrome.experiments.stats import paired_auroc_difference
+
+    found = Results(results / "grid")
+    t = found.table
+    home = t[t["size"] == -1]
+    lows, diffs = [], []
+    for _cell, part in home.groupby("test_cell"):
+        preds = {m: [found.test_predictions(r) for r in part[part["model"] == m]["run_id"]]
+                 for m in ("deepchrome", "logreg")}  # fmt: skip
+        d = paired_auroc_difference(
+            preds["deepchrome"][0]["label"].to_numpy(),
+            [p["score"].to_numpy() for p in preds["deepchrome"]],
+            [p["score"].to_numpy() for p in preds["logreg"]],
+        )
+        lows.append(d["low"])
+        diffs.append(d["difference"])
+    wins = sum(low > 0 for low in lows)
+    expected = "holds" if wins == len(lows) else "holds partly" if wins else "does not hold"
+    assert main(["verdicts", str(results / "grid"), "-o", str(tmp_path / "v.csv")]) == 0
+    table = pd.read_csv(tmp_path / "v.csv")
+    row = table[table["claim"].str.contains("better than a linear baseline")].iloc[0]
+    assert row["verdict"] == expected
+    assert f"mean {np.mean(diffs):+.4f} over {len(diffs)} cells" in row["numbers"]
+    assert f"[{expected}] DeepChrome (2016)" in capsys.readouterr().out
+    page = build_report(results / "grid", tmp_path / "grid.html").read_text()
+    first = page.split("<section>")[1]
+    assert first.startswith("<h2>Verdicts on the published claims") and expected in first

@@ -70,9 +70,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if result.reused:
         print(f"  ({result.reused} run(s) reused from an earlier demo in {args.out})")
     table = result.summary.assign(
-        test_auroc=[f"{m:.4f} [{lo:.4f}, {hi:.4f}]" for m, lo, hi in
-                    zip(result.summary["mean"], result.summary["low"], result.summary["high"],
-                        strict=True)]  # fmt: skip
+        test_auroc=[
+            f"{m:.4f} [{lo:.4f}, {hi:.4f}]"
+            for m, lo, hi in zip(
+                result.summary["mean"], result.summary["low"], result.summary["high"], strict=True
+            )
+        ]  # fmt: skip
     )
     print("\ntest AUROC on the held-out E012 genes (mean over seeds, 95% interval over seeds "
           "and genes):")  # fmt: skip
@@ -227,6 +230,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_gan_train(args: argparse.Namespace) -> int:
     overrides = ["model=gan"]
+    if args.task is None and args.expression is not None:
+        # with the expression matrix the GAN conditions on each gene's level, so its walk
+        # from low to high expression can follow trends that are not monotone
+        overrides.append("train.task=regression")
     for flag, key in (("batch_size", "batch_size"), ("epochs", "max_epochs"),
                       ("patience", "patience")):  # fmt: skip
         if getattr(args, flag) is not None:
@@ -331,6 +338,21 @@ def cmd_gan_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gan_quality(args: argparse.Namespace) -> int:
+    from .. import api
+
+    q = api.gan_quality(args.run, args.data, seed=args.seed, output=args.output)
+    print(
+        f"two-sample AUROC {q['two_sample_auroc']:.4f} "
+        f"(real vs real {q['two_sample_reference']:.4f}); "
+        f"train on synthetic {q['tstr_auroc']:.4f}, on real {q['trtr_auroc']:.4f}; "
+        f"largest correlation gap {max(q['max_corr_gap'].values()):.3f}; "
+        f"smallest walk trend r {min(q['walk_trend_r'].values()):.3f}"
+    )
+    print(f"quality written to {args.output}")
+    return 0
+
+
 def cmd_gan_plot(args: argparse.Namespace) -> int:
     from .. import api
 
@@ -343,6 +365,23 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     path = api.report(args.results, args.output, published=args.published)
     print(f"report written to {path}")
+    return 0
+
+
+def cmd_verdicts(args: argparse.Namespace) -> int:
+    from .. import api
+    from .._io import atomic_write
+
+    table = api.verdicts(args.results)
+    if table.empty:
+        print("these results hold no evidence for any of the claims")
+        return 0
+    for row in table.itertuples():
+        print(f"[{row.verdict}] {row.paper}: {row.claim}\n    {row.numbers}")
+    if args.output:
+        with atomic_write(args.output) as f:
+            table.to_csv(f, index=False)
+        print(f"verdicts written to {args.output}")
     return 0
 
 

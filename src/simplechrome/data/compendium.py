@@ -162,9 +162,7 @@ def similar_feature(
 def with_channels(data: HistoneData, features: np.ndarray, names: Sequence[str]) -> HistoneData:
     """``data`` with per-gene ``features`` ``(genes, k)`` added as channels constant over bins."""
     extra = np.repeat(features.astype(np.float32)[:, :, None], data.n_bins, axis=2)
-    return data.replace(
-        x=np.concatenate([data.x, extra], axis=1), marks=(*data.marks, *names)
-    )
+    return data.replace(x=np.concatenate([data.x, extra], axis=1), marks=(*data.marks, *names))
 
 
 def group_table(path: str) -> dict[str, str]:

@@ -218,5 +218,11 @@ def neighbor_indices(
     )
 
 
-__all__ = ["DEEPCHROME_MARKS", "HistoneData", "concat", "isin", "neighbor_indices",
-           "normalise_gene_id"]
+__all__ = [
+    "DEEPCHROME_MARKS",
+    "HistoneData",
+    "concat",
+    "isin",
+    "neighbor_indices",
+    "normalise_gene_id",
+]

@@ -142,12 +142,13 @@ def attach_compendium(
     marks = comp.histone_marks(target.marks)
     # the run's labelled genes, with the cell each came from
     origin = np.concatenate(
-        [np.full(cells[c][s].n_genes, i) for s in ("train", "valid")
-         for i, c in enumerate(data.train_cells)]  # fmt: skip
+        [
+            np.full(cells[c][s].n_genes, i)
+            for s in ("train", "valid")
+            for i, c in enumerate(data.train_cells)
+        ]  # fmt: skip
     )
-    labelled = concat(
-        [cells[c][s] for s in ("train", "valid") for c in data.train_cells]
-    )
+    labelled = concat([cells[c][s] for s in ("train", "valid") for c in data.train_cells])
     if rows is not None:
         n_train = sum(cells[c]["train"].n_genes for c in data.train_cells)
         keep = np.concatenate([rows[0], n_train + rows[1]])

@@ -130,9 +130,7 @@ def summary(
         key = key if isinstance(key, tuple) else (key,)
         preds = [results.test_predictions(r) for r in part["run_id"]] if results.has_runs else []
         if preds and all(p is not None and len(p) for p in preds):
-            runs = [
-                (p["label"].to_numpy(), p["score"].to_numpy(dtype=np.float64)) for p in preds
-            ]
+            runs = [(p["label"].to_numpy(), p["score"].to_numpy(dtype=np.float64)) for p in preds]
             mean, low, high = seed_gene_interval(runs, metric=name)
             interval = "seeds and genes" if len(runs) > 1 else "none (one run)"
         else:
@@ -324,6 +322,23 @@ def paired_runs(results: Results, a: pd.DataFrame, b: pd.DataFrame) -> dict[str,
         sa[0]["label"].to_numpy(),
         [x["score"].to_numpy() for x in sa],
         [x["score"].to_numpy() for x in sb],
+    )
+
+
+def paired_groups(results: Results, a: pd.DataFrame, b: pd.DataFrame) -> dict[str, float] | None:
+    """Mean AUROC of runs ``a`` minus that of runs ``b`` (any numbers of runs), on the test
+    genes they share, with the gene-bootstrap interval (the same resample for both)."""
+    preds_a = [results.test_predictions(r) for r in a["run_id"]]
+    preds_b = [results.test_predictions(r) for r in b["run_id"]]
+    if not preds_a or not preds_b or any(p is None for p in preds_a + preds_b):
+        return None
+    genes = preds_a[0]["gene_id"].to_numpy()
+    if any(not np.array_equal(p["gene_id"].to_numpy(), genes) for p in preds_a + preds_b):
+        return None
+    return paired_auroc_difference(
+        preds_a[0]["label"].to_numpy(),
+        [p["score"].to_numpy() for p in preds_a],
+        [p["score"].to_numpy() for p in preds_b],
     )
 
 

@@ -26,7 +26,7 @@ import pandas as pd
 from ..data.histone import HistoneData
 from ..train.gan import GANModel
 from ..train.trained import TrainedModel
-from .gan import condition_walk, expression_walk, gan_quality
+from .gan import gan_quality
 from .saliency import class_optimisation_maps, integrated_gradients
 
 GROUPS = {1: "high", 0: "low"}
@@ -200,60 +200,13 @@ def neighbor_attention_by_rank(model: TrainedModel, test: HistoneData) -> pd.Dat
 def gan_analyses(
     gan: GANModel, train: HistoneData, test: HistoneData, *, seed: int = 0
 ) -> dict[str, Analysis]:
-    """Every GAN quality measure and view as tables (see ``interpret.gan``)."""
+    """Every GAN quality measure and view (``interpret.gan.gan_quality``) as tables."""
     q = gan_quality(gan, train, test, seed=seed)
-    marks, n_bins = list(gan.marks), gan.n_bins
-    numbers = {k: v for k, v in q.items() if isinstance(v, (int, float))}
-    tidy = []
-    for cls, (real, fake) in q["mean_profiles"].items():
-        for source, arr in (("real", real), ("generated", fake)):
-            tidy.append(_profile_rows(arr, marks, n_bins, **{"class": cls, "source": source}))
-    correlations = []
-    for cls, (real_c, fake_c) in q["mark_correlations"].items():
-        for source, matrix in (("real", real_c), ("generated", fake_c)):
-            for i, a in enumerate(marks):
-                for j, b in enumerate(marks):
-                    correlations.append(
-                        {"class": cls, "source": source, "mark_a": a, "mark_b": b,
-                         "r": float(matrix[i, j])}
-                    )  # fmt: skip
-    real, fake, y = q["samples"]
-    rng = np.random.default_rng(seed)
-    examples = []
-    for k, name in ((1, "high"), (0, "low")):
-        idx = np.flatnonzero(y == k) if gan.task == "classification" else np.arange(len(y))
-        if idx.size == 0:
-            continue
-        for source, arr in (("generated", fake), ("real", real)):
-            for n, i in enumerate(rng.choice(idx, size=min(4, idx.size), replace=False)):
-                examples.append(
-                    _profile_rows(arr[i], marks, n_bins, example=f"{source}, {name} {n + 1}",
-                                  source=source, **{"class": name})
-                )  # fmt: skip
-    _, walk = condition_walk(gan, seed=seed)
-    _, real_walk = expression_walk(gan, test)
-    walks = [
-        _profile_rows(profile, marks, n_bins, walk=walk_name, step=step)
-        for walk_name, steps in (("generated", walk), ("real", real_walk))
-        for step, profile in enumerate(steps)
-    ]
     return {
-        "gan_quality": numbers,
-        "gan_profiles": q["profiles"],
-        "gan_mean_profiles": pd.concat(tidy, ignore_index=True),
-        "gan_mark_correlations": pd.DataFrame(correlations),
-        "gan_examples": pd.concat(examples, ignore_index=True),
-        "gan_walk": pd.concat(walks, ignore_index=True),
+        "gan_quality": q.numbers,
+        "gan_profiles": q.tables["profiles"],
+        "gan_mean_profiles": q.tables["mean_profiles"],
+        "gan_mark_correlations": q.tables["mark_correlations"],
+        "gan_examples": q.tables["examples"],
+        "gan_walk": q.tables["walk"],
     }
-
-
-def _profile_rows(arr: np.ndarray, marks: list[str], n_bins: int, **labels: Any) -> pd.DataFrame:
-    """A ``(marks, bins)`` array as rows ``mark, bin, value`` with constant label columns."""
-    return pd.DataFrame(
-        {
-            **labels,
-            "mark": np.repeat(marks, n_bins),
-            "bin": np.tile(np.arange(1, n_bins + 1), len(marks)),
-            "value": np.asarray(arr).reshape(-1),
-        }
-    )

@@ -1,23 +1,37 @@
-"""Is a GAN any good, and what does it show? Quality measures and visualisation tables.
+"""Is a GAN any good, and what does it show? Every quality measure, and the views, as tables.
 
-Everything compares genes in the model's transformed space (log1p + per-mark
-standardisation), real genes transformed with the GAN's own transform. The cheap measures
-(sliced Wasserstein distance, mean-profile and mark-mark correlations) live with the GAN's
-trained model in ``simplechrome.train.gan``; here are the costlier ones and the views:
+Generated genes are compared with the real *test* genes, one generated gene per real gene under
+that gene's own condition (its class, or for a GAN trained on levels its ``log2(RPKM + 1)``), in
+the transformed space every model reads (log1p + per-mark standardisation). Classes are the
+labels, or for a level GAN the level above the cell's median (the label rule). Seeded: the
+same run, data and seed give the same numbers.
 
-- ``two_sample_auroc``: a gradient-boosted classifier trained to tell real from generated genes,
-  scored by 2-fold cross-validation; 0.5 means it cannot tell them apart.
-- ``synthetic_training``: logistic regression (the package's ``logreg``) trained on generated
-  genes only, scored on real test genes, beside the same model trained on the real genes.
-- ``condition_walk`` / ``expression_walk``: mean profiles along a walk from the low to the
-  high class in the generator's condition space, and, for real genes, along expression quantiles.
+The measures (``gan_quality(...).numbers``, what ``simplechrome gan quality`` writes):
+
+- ``two_sample_auroc``: a gradient-boosted classifier told to tell real from generated genes,
+  scored by 2-fold cross-validation; 0.5 means it cannot. Beside it ``two_sample_reference``:
+  the same test between the real training and test genes (what real data alone reaches).
+- ``max_corr_gap`` per class: the largest difference between the real and the generated
+  mark-mark correlation (across genes, of each gene's mean signal per mark).
+- ``profile_r`` per class and mark: Pearson r between the generated and the real mean profile
+  over the bins; ``ceiling``: the same r between the real training and test genes, which sampling
+  noise keeps below 1 for flat marks.
+- ``tstr_auroc``: logistic regression trained only on generated genes (as many as the training
+  split holds, under its conditions), scored on the real test genes; ``trtr_auroc``: the same
+  trained on the real training genes.
+- ``zero_fraction``: the fraction of bins reading exactly zero, per mark, real and generated.
+- ``walk_trend_r`` per mark: the generator's walk from low to high expression (noise fixed, the
+  condition moved) against real test genes in groups of rising expression: the correlation of
+  the two trends of each mark's mean signal.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 
 from ..data.histone import HistoneData
@@ -25,10 +39,20 @@ from ..errors import ModelMismatchError
 from ..train.gan import (
     GANModel,
     class_groups,
-    generation_metrics,
     mark_correlations,
     profile_correlations,
+    sliced_wasserstein,
 )
+
+WALK_STEPS = 9
+
+
+@dataclasses.dataclass
+class GANQuality:
+    """The measures (``numbers``, JSON-able) and the tables the views draw."""
+
+    numbers: dict[str, Any]
+    tables: dict[str, pd.DataFrame]
 
 
 def two_sample_auroc(real: np.ndarray, fake: np.ndarray, *, seed: int = 0) -> float:
@@ -53,113 +77,197 @@ def two_sample_auroc(real: np.ndarray, fake: np.ndarray, *, seed: int = 0) -> fl
     return float(roc_auc_score(label, scores))
 
 
-def synthetic_training(
-    gan: GANModel, train: HistoneData, test: HistoneData, *, seed: int = 0
-) -> dict[str, float]:
-    """Train on synthetic, test on real: logistic regression on as many generated genes as
-    ``train`` holds (its labels as conditions), scored on ``test``; beside the same model
-    trained on ``train``'s real genes. Classification GANs only."""
-    from .. import models
-    from ..train.metrics import compute
-
-    if gan.task != "classification":
-        raise ModelMismatchError("train-on-synthetic needs a class-conditional GAN")
-    real_train = gan.transformed(train)
-    fake_train = gan.generate(train.y, seed=seed + 1)
-    real_test = gan.transformed(test)
-    out = {}
-    for name, x in (("synthetic", fake_train), ("real", real_train)):
-        clf = models.create("logreg", n_marks=len(gan.marks), n_bins=gan.n_bins)
-        clf.fit(x, train.y)
-        out[f"{name}_auroc"] = float(
-            compute("classification", test.y, clf.decision(real_test))["auroc"]
-        )
-    return out
+def classes(data: HistoneData) -> np.ndarray:
+    """Each gene's class: its label, or for levels, above the cell's median level."""
+    if data.y is None:
+        raise ModelMismatchError(f"{data.cell}: comparing with a GAN needs each gene's label")
+    if data.task == "classification":
+        return np.asarray(data.y)
+    whole = data.pool if data.pool is not None and data.pool.y is not None else data
+    return (np.asarray(data.y) > np.median(whole.y)).astype(np.int64)
 
 
-def condition_walk(gan: GANModel, *, steps: int = 9, n: int = 256, seed: int = 0):
-    """Mean generated profiles along a walk from the low to the high condition.
-
-    The noise is held fixed (``n`` draws) and the condition moves in ``steps`` equal steps: a
-    class-conditional GAN's class embedding from low to high, a regression GAN's level from the
-    training genes' 5th to 95th percentile. Returns ``(positions (steps,), profiles (steps,
-    marks, bins))``; position 0 is low, 1 high.
-    """
-    if not isinstance(gan, GANModel):
-        raise ModelMismatchError(f"model {gan.name} is not a generative model")
-    m = gan.module.eval()
-    noise = m.noise(n, torch.Generator().manual_seed(seed))
-    t = np.linspace(0.0, 1.0, steps)
-    profiles = []
-    with torch.inference_mode():
-        if gan.task == "classification":
-            ends = m.generator.condition(torch.tensor([0, 1]))
-            for a in t:
-                e = (1 - a) * ends[0] + a * ends[1]
-                profiles.append(m.generator(noise, embedded=e[None]).mean(0).numpy())
-        else:
-            lo, hi = -1.645, 1.645  # standardised level: the training genes' 5th-95th percentile
-            for a in t:
-                c = torch.full((n,), lo + a * (hi - lo))
-                profiles.append(m.generator(noise, c).mean(0).numpy())
-    return t, np.stack(profiles)
-
-
-def expression_walk(
-    gan: GANModel, data: HistoneData, *, steps: int = 9
-) -> tuple[np.ndarray, np.ndarray]:
-    """Real genes' mean profiles from low to high expression: ``steps`` quantile groups of
-    ``log2(RPKM + 1)`` when ``data`` carries its cell's expression (or is a regression split),
-    else the two classes. Returns ``(positions, profiles (groups, marks, bins))``."""
-    x = gan.transformed(data)
-    level = _levels(data)
-    if level is None:
-        if data.y is None:
-            raise ModelMismatchError(f"{data.cell}: no labels or expression to order genes by")
-        groups = [data.y == k for k in np.unique(data.y)]
-    else:
-        edges = np.quantile(level, np.linspace(0, 1, steps + 1))
-        which = np.clip(np.searchsorted(edges, level, side="right") - 1, 0, steps - 1)
-        groups = [which == g for g in range(steps)]
-    profiles = np.stack([x[g].mean(0) for g in groups if g.any()])
-    return np.linspace(0.0, 1.0, len(profiles)), profiles
-
-
-def _levels(data: HistoneData) -> np.ndarray | None:
+def levels(data: HistoneData) -> np.ndarray | None:
+    """Each gene's ``log2(RPKM + 1)``: its target, or its cell's column of the expression
+    matrix; ``None`` where neither is known."""
     if data.task == "regression" and data.y is not None:
         return np.asarray(data.y, dtype=np.float64)
     expr, column = data.expression, data.eid or data.cell
     if expr is None or column not in expr.columns:
         return None
     values = expr[column].reindex(data.gene_ids).to_numpy(dtype=np.float64)
-    if np.isnan(values).any():
-        return None
-    return np.log2(values + 1.0)
+    return None if np.isnan(values).any() else np.log2(values + 1.0)
+
+
+def synthetic_training(
+    gan: GANModel, train: HistoneData, test: HistoneData, *, seed: int = 0
+) -> dict[str, float]:
+    """Train on synthetic, test on real: logistic regression on as many generated genes as
+    ``train`` holds (under its conditions), scored on ``test``'s classes; beside the same
+    model trained on ``train``'s real genes."""
+    from .. import models
+    from ..train.metrics import compute
+
+    fake_train = gan.generate(train.y, seed=seed + 1)
+    real_test = gan.transformed(test)
+    out = {}
+    for name, x in (("tstr", fake_train), ("trtr", gan.transformed(train))):
+        clf = models.create("logreg", n_marks=len(gan.marks), n_bins=gan.n_bins)
+        clf.fit(x, classes(train))
+        out[f"{name}_auroc"] = float(
+            compute("classification", classes(test), clf.decision(real_test))["auroc"]
+        )
+    return out
+
+
+def expression_groups(data: HistoneData, steps: int = WALK_STEPS) -> list[np.ndarray]:
+    """Genes in ``steps`` groups of equal size by rising expression (rank, ties in gene
+    order), or the two classes where no level is known."""
+    level = levels(data)
+    if level is None:
+        y = classes(data)
+        return [y == k for k in np.unique(y)]
+    order = np.argsort(level, kind="stable")
+    groups = []
+    for part in np.array_split(order, steps):
+        mask = np.zeros(len(level), dtype=bool)
+        mask[part] = True
+        groups.append(mask)
+    return groups
+
+
+def walks(gan: GANModel, test: HistoneData, *, n: int = 256, seed: int = 0):
+    """The real view and the generator's walk, ``(steps, marks, bins)`` each.
+
+    Real: test genes in groups of rising expression. Generated: the noise held fixed (``n``
+    draws, averaged) and the condition moved: for a level GAN through the real groups' median
+    levels (so the two walks are compared at the same expression), for a class GAN from the low
+    to the high class embedding in as many steps.
+    """
+    x = gan.transformed(test)
+    groups = expression_groups(test)
+    real = np.stack([x[g].mean(0) for g in groups])
+    m = gan.module.eval()
+    noise = m.noise(n, torch.Generator().manual_seed(seed))
+    profiles = []
+    with torch.inference_mode():
+        if gan.task == "regression":
+            level = levels(test)
+            for g in groups:
+                c = torch.full((n,), float(gan.transform.scale_y(np.median(level[g]))))
+                profiles.append(m.generator(noise, c).mean(0).numpy())
+        else:
+            ends = m.generator.condition(torch.tensor([0, 1]))
+            for a in np.linspace(0.0, 1.0, len(groups)):
+                e = (1 - a) * ends[0] + a * ends[1]
+                profiles.append(m.generator(noise, embedded=e[None]).mean(0).numpy())
+    return real, np.stack(profiles)
+
+
+def _profile_rows(arr: np.ndarray, marks: list[str], **labels: Any) -> pd.DataFrame:
+    n_bins = arr.shape[-1]
+    return pd.DataFrame(
+        {
+            **labels,
+            "mark": np.repeat(marks, n_bins),
+            "bin": np.tile(np.arange(1, n_bins + 1), len(marks)),
+            "value": np.asarray(arr).reshape(-1),
+        }
+    )
 
 
 def gan_quality(
     gan: GANModel, train: HistoneData, test: HistoneData, *, seed: int = 0
-) -> dict[str, Any]:
-    """Every measure of the module docstring on ``test`` (and ``train`` for the
-    train-on-synthetic comparison): a dict of numbers and the tables the plots draw."""
-    real, fake, y = gan.real_and_generated(test, seed=seed)
-    out: dict[str, Any] = generation_metrics(gan, test, seed=seed)
-    out["two_sample_auroc"] = two_sample_auroc(real, fake, seed=seed)
-    if gan.task == "classification":
-        out.update(synthetic_training(gan, train, test, seed=seed))
-    profiles = profile_correlations(real, fake, y, gan.marks, gan.task)
-    # the ceiling: how well the real training genes' mean profiles match the test genes'
-    # (sampling noise alone keeps a flat, weak mark's r well below 1)
+) -> GANQuality:
+    """Every measure of the module docstring, on ``test`` (``train``: the training genes the
+    ceilings and train-on-real compare with)."""
+    if not isinstance(gan, GANModel):
+        raise ModelMismatchError(f"model {gan.name} is not a generative model")
+    marks = list(gan.marks)
+    real, fake, _ = gan.real_and_generated(test, seed=seed)
+    y, y_train = classes(test), classes(train)
     real_train = gan.transformed(train)
-    ceiling = profile_correlations(real, real_train, y, gan.marks, gan.task, y_fake=train.y)
-    profiles["real_train_r"] = ceiling["pearson_r"].to_numpy()
-    out["profiles"] = profiles
-    out["mark_correlations"] = {
-        name: (mark_correlations(real[s]), mark_correlations(fake[s]))
-        for name, s in class_groups(y, gan.task)
+    groups = class_groups(y, "classification")
+    profiles = profile_correlations(real, fake, y, gan.marks, "classification")
+    ceiling = profile_correlations(real, real_train, y, gan.marks, "classification", y_fake=y_train)
+    profiles["ceiling"] = ceiling["pearson_r"].to_numpy()
+    corr = {name: (mark_correlations(real[s]), mark_correlations(fake[s])) for name, s in groups}
+    raw_real, raw_fake = gan.check(test).x, gan.transform.inverse(fake)
+    real_walk, fake_walk = walks(gan, test, seed=seed)
+    trend_real, trend_fake = real_walk.mean(axis=2), fake_walk.mean(axis=2)  # (steps, marks)
+    numbers: dict[str, Any] = {
+        "cell": test.cell,
+        "n_test_genes": int(test.n_genes),
+        "seed": seed,
+        "conditioned_on": "level" if gan.task == "regression" else "class",
+        "two_sample_auroc": two_sample_auroc(real, fake, seed=seed),
+        "two_sample_reference": two_sample_auroc(real, real_train[: len(real)], seed=seed),
+        "max_corr_gap": {name: float(np.nanmax(np.abs(r - f))) for name, (r, f) in corr.items()},
+        "profile_r": {
+            c: dict(zip(p["mark"], p["pearson_r"], strict=True))
+            for c, p in profiles.groupby("class", sort=False)
+        },
+        "ceiling": {
+            c: dict(zip(p["mark"], p["ceiling"], strict=True))
+            for c, p in profiles.groupby("class", sort=False)
+        },
+        **synthetic_training(gan, train, test, seed=seed),
+        "zero_fraction": {
+            "real": dict(zip(marks, map(float, (raw_real == 0).mean(axis=(0, 2))), strict=True)),
+            "generated": dict(
+                zip(marks, map(float, (raw_fake == 0).mean(axis=(0, 2))), strict=True)
+            ),
+        },
+        "walk_trend_r": {
+            mark: float(np.corrcoef(trend_real[:, m], trend_fake[:, m])[0, 1])
+            for m, mark in enumerate(marks)
+        },
+        "sliced_wasserstein": float(
+            np.mean([sliced_wasserstein(real[s], fake[s], seed=seed) for _, s in groups])
+        ),
     }
-    out["samples"] = (real, fake, y)  # the compared genes, for plots of single genes
-    out["mean_profiles"] = {
-        name: (real[s].mean(0), fake[s].mean(0)) for name, s in class_groups(y, gan.task)
+    tables = {
+        "profiles": profiles,
+        "mean_profiles": pd.concat(
+            [
+                _profile_rows(arr[s].mean(0), marks, **{"class": name, "source": src})
+                for name, s in groups
+                for src, arr in (("real", real), ("generated", fake))
+            ],
+            ignore_index=True,
+        ),  # fmt: skip
+        "mark_correlations": pd.DataFrame(
+            [
+                {"class": name, "source": src, "mark_a": a, "mark_b": b, "r": float(mat[i, j])}
+                for name, (r_, f_) in corr.items()
+                for src, mat in (("real", r_), ("generated", f_))
+                for i, a in enumerate(marks)
+                for j, b in enumerate(marks)
+            ]
+        ),  # fmt: skip
+        "walk": pd.concat(
+            [
+                _profile_rows(p, marks, walk=name, step=step)
+                for name, w in (("generated", fake_walk), ("real", real_walk))
+                for step, p in enumerate(w)
+            ],
+            ignore_index=True,
+        ),  # fmt: skip
+        "examples": _examples(real, fake, y, marks, seed),
     }
-    return out
+    return GANQuality(numbers=numbers, tables=tables)
+
+
+def _examples(real, fake, y, marks: list[str], seed: int) -> pd.DataFrame:
+    """Four generated and four real genes of each class, drawn at random (seeded)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for k, name in ((1, "high"), (0, "low")):
+        idx = np.flatnonzero(y == k)
+        for source, arr in (("generated", fake), ("real", real)):
+            for n, i in enumerate(rng.choice(idx, size=min(4, idx.size), replace=False)):
+                rows.append(
+                    _profile_rows(arr[i], marks, example=f"{source}, {name} {n + 1}",
+                                  source=source, **{"class": name})
+                )  # fmt: skip
+    return pd.concat(rows, ignore_index=True)

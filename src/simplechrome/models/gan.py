@@ -2,25 +2,37 @@
 
 Signals are generated in the package's transformed space (log1p, then per-mark
 standardisation: what every classifier reads), conditioned on the expression class or, for a
-regression run, on the standardised ``log2(RPKM + 1)`` level.
+regression run, on the standardised ``log2(RPKM + 1)`` level (what the walk from low to high
+expression then follows).
 
-Objective: WGAN with gradient penalty (Gulrajani et al. 2017). Two reasons. The critic's
-estimate of the Wasserstein distance falls as the samples improve, which a standard GAN's
-losses do not tell; and with 6,500 training genes and no architectural tuning it trains
-without mode collapse or the critic overpowering the generator. The critic has no batch
-normalisation (the penalty is per sample) and conditions through a projection (Miyato and
-Koyama 2018): ``score = w . h + <embed(condition), h>``.
+Objective: WGAN with gradient penalty (Gulrajani et al. 2017): the critic's estimate of the
+Wasserstein distance falls as the samples improve, and it trains on 6,500 genes without mode
+collapse. The critic has no batch normalisation (the penalty is per sample), conditions
+through a projection (Miyato and Koyama 2018: ``score = w . h + <embed(condition), h>``) and
+sees, as one more feature, how much the batch's genes differ from each other (a minibatch
+standard deviation, Karras et al. 2018), which makes a generator that gives every gene the same
+signal easy to tell apart.
 
-Defaults: two critic updates per generator update and Adam at 5e-4 (betas 0.5, 0.9). On E012,
-60 epochs of 64-gene batches ended at a validation sliced Wasserstein distance of 0.106 with
-these, against 0.144 with WGAN-GP's published 5 updates at 2e-4.
+What makes generated genes look like real ones, beyond the objective:
 
-``mean_matching`` (default 0, off) adds to the generator's loss that weight times the squared
-gap between the per-class mean profiles of its batch and of the real batch (feature matching on
-the first moment). On E012 (60 epochs, weight 10) it brought the weak marks' mean profiles
-closer to the real ones (low-class H3K36me3 r 0.78 -> 0.89, H3K9me3 0.41 -> 0.61) but matched
-the mark-mark correlations and the whole distribution less well (largest correlation gap
-0.28 -> 0.41, sliced Wasserstein 0.100 -> 0.122), so it stays off by default.
+- **Counts, not a continuum.** Real signals sit on a grid (E012's coverage-derived values are
+  multiples of 0.02; published files hold integer reads) with a point mass at zero (about 55% of
+  E012's bins). The generator's output is mapped back to the signal's scale, rounded to the
+  grid (``quantum``, per mark, learnt from the training genes: their smallest non-zero value)
+  and transformed again, so generated bins take exactly the values real bins can take.
+  Rounding passes gradients straight through.
+- **Zeros as their own decision (a hurdle).** For every bin the generator also gives the
+  probability that it reads exactly zero; a uniform draw from the gene's noise decides, with
+  the probability's gradient passed straight through the draw. The critic sees, beside the
+  signals, which bins are exactly zero (real genes: their own zeros; generated: the decisions),
+  so a wrong share of empty bins, invisible on the transformed scale where zero and the first
+  grid value are close, is plain to it.
+- **Shot noise.** Beside the gene's latent vector, the generator reads two noise maps over the
+  bins (one per upsampling stage, each scaled per channel by a learnt weight, as StyleGAN
+  injects noise), so neighbouring bins can vary as reads do, independently of the gene's shape.
+
+``noise(n)`` draws all of the noise (the latent vector and the maps) in one tensor, so the same
+seed gives the same genes.
 """
 
 from __future__ import annotations
@@ -50,57 +62,121 @@ class _Condition(nn.Module):
 
 class Generator(nn.Module):
     """Noise and condition -> ``(batch, marks, bins)``: a linear layer, then two upsampling
-    convolution stages (bins / 4 -> bins / 2 -> bins) and a convolution to the marks.
-
-    Outputs never go below ``floor``, each mark's transformed value of zero reads: no signal
-    can be negative, and the generator can place exactly the point mass at zero that real
-    signals have (55% of E012's bins read 0). ``fit`` sets the floor from the input
-    transform; until then it is -inf (no bound).
+    convolution stages (bins / 4 -> bins / 2 -> bins), each with injected per-bin noise, and a
+    convolution to the marks; then the output is put on the signal's grid (see the module
+    docstring). Until ``set_scale`` gives the input transform and the grid, outputs are left as
+    they are.
     """
 
     def __init__(
         self, n_marks: int, n_bins: int, n_outputs: int, latent: int, channels: int
     ) -> None:
         super().__init__()
-        self.latent = latent
+        self.latent, self.n_bins = latent, n_bins
         self.condition = _Condition(n_outputs, 16)
         self.start = (channels, max(1, math.ceil(n_bins / 4)))
         self.inp = nn.Linear(latent + 16, channels * self.start[1])
-        act = nn.LeakyReLU(0.2)
-        self.body = nn.Sequential(
-            act,
-            nn.Upsample(size=max(1, math.ceil(n_bins / 2))),
-            nn.Conv1d(channels, channels, 5, padding=2),
-            act,
-            nn.Upsample(size=n_bins),
-            nn.Conv1d(channels, channels // 2, 5, padding=2),
-            act,
-            nn.Conv1d(channels // 2, n_marks, 5, padding=2),
-        )
-        self.register_buffer("floor", torch.full((n_marks,), float("-inf")))
+        self.act = nn.LeakyReLU(0.2)
+        self.up1 = nn.Upsample(size=max(1, math.ceil(n_bins / 2)))
+        self.conv1 = nn.Conv1d(channels, channels, 5, padding=2)
+        self.up2 = nn.Upsample(size=n_bins)
+        self.conv2 = nn.Conv1d(channels, channels // 2, 5, padding=2)
+        # per-channel weights of the injected noise maps (zero at first: learnt as needed)
+        self.noise_weight1 = nn.Parameter(torch.zeros(channels))
+        self.noise_weight2 = nn.Parameter(torch.zeros(channels // 2))
+        self.n_marks = n_marks
+        # per mark: the signal, and the logit that the bin reads exactly zero
+        self.out = nn.Conv1d(channels // 2, 2 * n_marks, 5, padding=2)
+        for name in ("mean", "std", "quantum"):
+            self.register_buffer(name, torch.zeros(n_marks))
+        self.register_buffer("log1p", torch.tensor(True))
+
+    @property
+    def noise_size(self) -> int:
+        """Numbers of noise per gene: the latent vector, two noise maps over the bins and one
+        draw per mark and bin for the zero decisions."""
+        return self.latent + math.ceil(self.n_bins / 2) + self.n_bins + self.n_marks * self.n_bins
+
+    @property
+    def scaled(self) -> bool:
+        """Whether ``set_scale`` gave the transform and the grid (else outputs are raw)."""
+        return bool((self.quantum > 0).all())
 
     def forward(
         self,
-        z: torch.Tensor,
+        noise: torch.Tensor,
         c: torch.Tensor | None = None,
         *,
         embedded: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Noise ``z`` and either conditions ``c`` or their embeddings ``embedded`` (a walk
-        between classes interpolates embeddings)."""
+        """``noise`` (``noise_size`` per gene) and either conditions ``c`` or their embeddings
+        ``embedded`` (a walk between classes interpolates embeddings) -> ``(batch, marks,
+        bins)`` generated signals."""
+        return self.with_zeros(noise, c, embedded=embedded)[0]
+
+    def with_zeros(
+        self,
+        noise: torch.Tensor,
+        c: torch.Tensor | None = None,
+        *,
+        embedded: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The generated signals and which of their bins read exactly zero (``(batch, marks,
+        bins)`` each; the second carries the zero probabilities' straight-through gradient)."""
+        half = math.ceil(self.n_bins / 2)
+        a, b = self.latent, self.latent + half
+        z = noise[:, :a]
+        map1 = noise[:, None, a:b]  # (batch, 1, half)
+        map2 = noise[:, None, b : b + self.n_bins]  # (batch, 1, bins)
+        draws = noise[:, b + self.n_bins :].view(len(z), self.n_marks, self.n_bins)
         cond = self.condition(c) if embedded is None else embedded.expand(len(z), -1)
-        h = self.inp(torch.cat([z, cond], dim=1))
-        return torch.maximum(self.body(h.view(len(z), *self.start)), self.floor[None, :, None])
+        h = self.act(self.inp(torch.cat([z, cond], dim=1))).view(len(z), *self.start)
+        h = self.conv1(self.up1(h)) + self.noise_weight1[None, :, None] * map1
+        h = self.act(h)  # (batch, channels, bins / 2)
+        h = self.conv2(self.up2(h)) + self.noise_weight2[None, :, None] * map2
+        h = self.act(h)  # (batch, channels / 2, bins)
+        v, logit = self.out(h).split(self.n_marks, dim=1)  # (batch, marks, bins) each
+        if not self.scaled:
+            return v, torch.zeros_like(v)
+        p = torch.sigmoid(logit)
+        uniform = 0.5 * (1.0 + torch.erf(draws / math.sqrt(2.0)))  # the draws as uniforms
+        hard = (uniform < p).to(v.dtype)
+        zero = hard + p - p.detach()  # the decision, with p's gradient straight through
+        floor = self.zero_level()  # (1, marks, 1): the transformed value of zero
+        return zero * floor + (1.0 - zero) * self.on_grid(v), zero
+
+    def zero_level(self) -> torch.Tensor:
+        """Each mark's transformed value of an empty bin, ``(1, marks, 1)``."""
+        zero = torch.zeros_like(self.mean)
+        return ((torch.log1p(zero) if bool(self.log1p) else zero) - self.mean)[None, :, None] / (
+            self.std[None, :, None]
+        )
+
+    def on_grid(self, v: torch.Tensor) -> torch.Tensor:
+        """Transformed values -> the transformed values of the nearest positive signal on the
+        grid (at least one grid step: zeros are the hurdle's); gradients pass straight
+        through the rounding."""
+        mean, std = self.mean[None, :, None], self.std[None, :, None]
+        q = self.quantum[None, :, None]
+        raw = v * std + mean
+        if bool(self.log1p):
+            raw = torch.expm1(raw.clamp(max=30.0))
+        counts = torch.maximum(torch.round(raw / q), torch.ones_like(raw)) * q
+        back = torch.log1p(counts) if bool(self.log1p) else counts
+        snapped = (back - mean) / std
+        return v + (snapped - v).detach()
 
 
 class Critic(nn.Module):
-    """``(batch, marks, bins)`` and condition -> one unbounded score per gene (projection)."""
+    """``(batch, marks, bins)`` signals, which bins are exactly zero, and the condition -> one
+    unbounded score per gene (projection), with the batch's spread (minibatch standard
+    deviation) as one more input channel."""
 
     def __init__(self, n_marks: int, n_bins: int, n_outputs: int, channels: int) -> None:
         super().__init__()
         act = nn.LeakyReLU(0.2)
         self.features = nn.Sequential(
-            nn.Conv1d(n_marks, channels // 2, 5, padding=2),
+            nn.Conv1d(2 * n_marks + 1, channels // 2, 5, padding=2),
             act,
             nn.Conv1d(channels // 2, channels, 5, stride=2, padding=2),
             act,
@@ -109,18 +185,23 @@ class Critic(nn.Module):
             nn.Flatten(),
         )
         with torch.no_grad():
-            n_features = self.features(torch.zeros(1, n_marks, n_bins)).shape[1]
+            n_features = self.features(torch.zeros(1, 2 * n_marks + 1, n_bins)).shape[1]
         self.hidden = nn.Sequential(nn.Linear(n_features, 128), act)
         self.out = nn.Linear(128, 1)
         self.condition = _Condition(n_outputs, 128)
 
-    def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, c: torch.Tensor, zero: torch.Tensor) -> torch.Tensor:
+        """Signals ``x``, their zero indicators ``zero`` (both ``(batch, marks, bins)``) and the
+        conditions ``c`` -> scores ``(batch,)``."""
+        # the batch's spread, averaged to one number and given to every gene as a channel
+        spread = x.std(dim=0, unbiased=False).mean() if len(x) > 1 else x.new_zeros(())
+        x = torch.cat([x, zero, spread.expand(len(x), 1, x.shape[2])], dim=1)
         h = self.hidden(self.features(x))
         return self.out(h).squeeze(1) + (self.condition(c) * h).sum(1)
 
 
 # WGAN-GP takes many small steps: 64-gene batches, up to 300 epochs, patience 30; 2 critic
-# steps per generator step at 5e-4 (see the module docstring)
+# steps per generator step at 5e-4
 @register(
     "gan",
     family="gan",
@@ -134,6 +215,7 @@ class ConditionalGAN(nn.Module):
     The module holds the generator and the critic; the objective (critic steps per generator
     step, gradient penalty, mean matching) belongs to the GAN task (``train.gan``), whose
     parameters ``n_critic``, ``gp_weight`` and ``mean_matching`` are given with the model's.
+    ``quantize`` (default on) puts generated signals on the real signals' grid.
     """
 
     def __init__(
@@ -144,21 +226,41 @@ class ConditionalGAN(nn.Module):
         n_outputs: int = 2,
         latent: int = 32,
         channels: int = 64,
+        quantize: bool = True,
     ) -> None:
         super().__init__()
         self.n_marks, self.n_bins, self.n_outputs = n_marks, n_bins, n_outputs
-        self.latent = latent
+        self.quantize = quantize
         self.generator = Generator(n_marks, n_bins, n_outputs, latent, channels)
         self.critic = Critic(n_marks, n_bins, n_outputs, channels)
 
-    def set_floor(self, floor: np.ndarray) -> None:
-        """Bound generated values below by ``floor`` (per mark): the transformed zero reads."""
-        self.generator.floor.copy_(torch.from_numpy(np.asarray(floor, dtype=np.float32)))
+    def set_scale(
+        self, mean: np.ndarray, std: np.ndarray, quantum: np.ndarray, *, log1p: bool = True
+    ) -> None:
+        """The input transform's per-mark statistics and the signal's grid (per mark), which
+        generated genes are put on (``quantize``)."""
+        g = self.generator
+        g.mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
+        g.std.copy_(torch.as_tensor(std, dtype=torch.float32))
+        q = np.asarray(quantum, dtype=np.float32) if self.quantize else np.zeros(len(mean))
+        g.quantum.copy_(torch.as_tensor(q, dtype=torch.float32))
+        g.log1p.fill_(bool(log1p))
 
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """All the noise ``n`` genes need (latent vectors and noise maps), in one tensor."""
         device = next(self.parameters()).device
-        return torch.randn(n, self.latent, generator=generator).to(device)
+        return torch.randn(n, self.generator.noise_size, generator=generator).to(device)
 
     def forward(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         """Generated signals ``(batch, marks, bins)`` for noise ``z`` and conditions ``c``."""
         return self.generator(z, c)
+
+    def zeros_of(self, x: torch.Tensor) -> torch.Tensor:
+        """Which bins of (real) signals ``x`` read exactly zero, as the critic's indicator."""
+        if not self.generator.scaled:
+            return torch.zeros_like(x)
+        return (x <= self.generator.zero_level() + 1e-6).to(x.dtype)
+
+    def score(self, x: torch.Tensor, c: torch.Tensor, zero: torch.Tensor | None = None):
+        """The critic's score of signals ``x`` (their zero indicators computed if not given)."""
+        return self.critic(x, c, self.zeros_of(x) if zero is None else zero)

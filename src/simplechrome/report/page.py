@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..experiments import claims
 from ..experiments import results as res
 from ..experiments.results import Results, fmt
 from .html import Section, write_page
@@ -38,9 +39,12 @@ def build_report(
     ``published``: folder of published per-cell tables (default: each spec's).
     """
     folders = [Path(r) for r in results] if isinstance(results, (list, tuple)) else [Path(results)]
+    all_found = [Results(folder) for folder in folders]
     names, intros, sections = [], [], []
-    for folder in folders:
-        found = Results(folder)
+    verdict_section = verdicts_section(all_found)
+    if verdict_section is not None:
+        sections.append(verdict_section)
+    for found in all_found:
         parts = experiment_sections(found, published)
         if len(folders) > 1:
             for s in parts:
@@ -49,6 +53,20 @@ def build_report(
         intros.append(_intro(found))
         sections += parts
     return write_page(out, f"simplechrome report: {' + '.join(names)}", " ".join(intros), sections)
+
+
+def verdicts_section(found: list[Results]) -> Section | None:
+    """First on the page: each published claim these results hold evidence for, judged."""
+    table = claims.verdicts(found)
+    if table.empty:
+        return None
+    return Section(
+        "Verdicts on the published claims",
+        "Each claim these results can judge, by the rules fixed in advance "
+        "(simplechrome.experiments.claims): 'better' needs the paired difference's 95% interval "
+        f"above 0 on every cell; 'as good as' needs it within +/-{claims.MARGIN} AUROC.",
+        tables=[("Claims", table)],
+    )
 
 
 def _intro(found: Results) -> str:

@@ -98,14 +98,20 @@ def plot_examples(
 
 
 def plot_walks(
-    walks: list[tuple[str, np.ndarray]], marks, axes: np.ndarray | None = None
+    walks: list[tuple[str, np.ndarray]],
+    marks,
+    axes: np.ndarray | None = None,
+    *,
+    trend_r: dict[str, float] | None = None,
 ) -> Axes:
     """Walks from low to high expression, ``(steps, marks, bins)`` each: a column per walk and
     a row per mark (``axes``: a marks x walks grid, or a new one), each a steps x bins heatmap
-    (one colour scale per mark across walks)."""
+    (one colour scale per mark across walks); ``trend_r`` (per mark) labels each row."""
     if axes is None:
         _, axes = plt.subplots(
-            len(marks), len(walks), figsize=(4.2 * len(walks), 1.5 * len(marks) + 0.8),
+            len(marks),
+            len(walks),
+            figsize=(4.2 * len(walks), 1.5 * len(marks) + 0.8),
             squeeze=False,
         )
     axes = np.atleast_2d(axes)
@@ -119,7 +125,8 @@ def plot_walks(
             ax.set_yticks([0, len(w) - 1], ["low", "high"], fontsize="x-small")
             ax.set_xticks([])
             if j == 0:
-                ax.set_ylabel(mark, fontsize="small")
+                r = "" if trend_r is None or mark not in trend_r else f"\nr = {trend_r[mark]:.2f}"
+                ax.set_ylabel(f"{mark}{r}", fontsize="small")
             if m == 0:
                 ax.set_title(name, fontsize="small")
     for ax in axes[-1]:

@@ -12,12 +12,11 @@ from .plots import figure_png
 from .plots_gan import plot_correlation_pair, plot_examples, plot_profile_panels, plot_walks
 
 QUALITY_ROWS = [
-    ("sliced_wasserstein", "sliced Wasserstein distance to real test genes (per class, mean)"),
-    ("profile_r_min", "smallest mean-profile Pearson r (any class, any mark)"),
-    ("mark_corr_max_diff", "largest |r real - r generated| in the mark-mark correlations"),
-    ("two_sample_auroc", "two-sample AUROC (real vs generated; 0.5 is ideal)"),
-    ("synthetic_auroc", "logistic regression trained on generated genes: real test AUROC"),
-    ("real_auroc", "the same trained on the real training genes: real test AUROC"),
+    ("two_sample_auroc", "two-sample AUROC, real test vs generated (0.5: indistinguishable)"),
+    ("two_sample_reference", "the same, real training vs real test genes (real data's own)"),
+    ("tstr_auroc", "logistic regression trained on generated genes: real test AUROC"),
+    ("trtr_auroc", "the same trained on the real training genes"),
+    ("sliced_wasserstein", "sliced Wasserstein distance to the real test genes (per class)"),
 ]
 
 
@@ -34,22 +33,29 @@ def gan_report(tables: dict, *, title: str) -> list[Section]:
     """The GAN's two sections from its stored analysis tables (``interpret.analyses``)."""
     q = tables["gan_quality"]
     rows = [(label, q[key]) for key, label in QUALITY_ROWS if q.get(key) is not None]
+    rows += [
+        (f"largest mark-mark correlation gap, {cls}", gap) for cls, gap in q["max_corr_gap"].items()
+    ]
     numbers = pd.DataFrame(rows, columns=["measure", "value"]).round(4)
     p = tables["gan_profiles"]
     profiles_r = p.pivot(index="mark", columns="class", values="pearson_r").add_prefix(
         "generated, "
     )
-    ceiling = p.pivot(index="mark", columns="class", values="real_train_r")
+    ceiling = p.pivot(index="mark", columns="class", values="ceiling")
     profiles_r = profiles_r.join(ceiling.add_prefix("real training genes, ")).round(4).reset_index()
+    zeros = pd.DataFrame(q["zero_fraction"]).rename_axis("mark").reset_index().round(4)
+    trend = q["walk_trend_r"]
     corr = tables["gan_mark_correlations"]
     marks = list(dict.fromkeys(corr["mark_a"]))
     quality = Section(
         "GAN: how close are generated genes to real ones?",
         text=(
-            f"{title}: one generated gene per real test gene under the same label, compared in "
+            f"{title} (conditioned on the expression {q['conditioned_on']}): one generated gene "
+            f"per real test gene under its condition ({q['n_test_genes']} of each), compared in "
             "the transformed space every model reads (log1p, per-mark standardisation). The "
             "two-sample test is a gradient-boosted classifier told to separate real from "
-            "generated genes, scored by 2-fold cross-validation."
+            "generated genes, scored by 2-fold cross-validation; beside it, the same test "
+            "between real training and real test genes."
         ),
         tables=[
             ("Quality", numbers),
@@ -58,6 +64,7 @@ def gan_report(tables: dict, *, title: str) -> list[Section]:
                 "genes, and the real training genes (the ceiling sampling noise allows)",
                 profiles_r,
             ),
+            ("Fraction of bins reading exactly zero", zeros),
         ],
         images=[
             (
@@ -90,7 +97,7 @@ def gan_report(tables: dict, *, title: str) -> list[Section]:
     walk = tables["gan_walk"]
     walks = []
     for name, label in (("generated", "generated: condition walk"),
-                        ("real", "real: expression groups")):  # fmt: skip
+                        ("real", "real: genes by rising expression")):  # fmt: skip
         steps = _arrays(walk[walk["walk"] == name], "step")
         walks.append((label, np.stack([x for _, x in steps])))
     views = Section(
@@ -98,15 +105,22 @@ def gan_report(tables: dict, *, title: str) -> list[Section]:
         text=(
             "Left of each pair of rows: genes the GAN generates, right: real test genes. The walk "
             "holds the generator's noise fixed (256 draws, averaged) and moves its condition from "
-            "the low to the high class; the real view averages real genes in "
-            f"{len(walks[1][1])} groups from the lowest to the highest expression. Marks that "
-            "brighten or darken together along the walk are the combinations the GAN learnt."
+            "low to high expression; the real view averages real genes in "
+            f"{len(walks[1][1])} groups of rising expression. Each mark's row is labelled with "
+            "the correlation between the two trends of its mean signal. Marks that brighten or "
+            "darken together along the walk are the combinations the GAN learnt."
         ),
+        tables=[
+            (
+                "Per-mark trend correlation, generated walk vs real genes",
+                pd.DataFrame({"mark": list(trend), "trend r": list(trend.values())}).round(4),
+            )
+        ],
         images=[
             ("generated and real genes per class", figure_png(plot_examples(examples, marks))),
             (
                 "walk from low to high expression, generated vs real",
-                figure_png(plot_walks(walks, marks)),
+                figure_png(plot_walks(walks, marks, trend_r=trend)),
             ),
         ],
     )

@@ -35,6 +35,7 @@ def interpretation_section(found: Results) -> Section | None:
     run = found.first_run(found.table["run_id"].isin(home["run_id"]), analysis="interpretation")
     if run is None:
         return None
+
     def get(name: str):
         return found.analysis(run["run_id"], name)
 

@@ -155,21 +155,36 @@ class GANTask(HistoryTask):
         return [gen, critic]
 
     def gradient_penalty(
-        self, real: torch.Tensor, fake: torch.Tensor, c: torch.Tensor
+        self,
+        real: torch.Tensor,
+        fake: torch.Tensor,
+        c: torch.Tensor,
+        real_zero: torch.Tensor | None = None,
+        fake_zero: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Mean of (||grad critic|| - 1)^2 at random points between real and generated genes."""
+        """Mean of (||grad critic|| - 1)^2 at random points between real and generated genes
+        (signals and zero indicators mixed alike)."""
+        critic = self.module.critic
+        real_zero = torch.zeros_like(real) if real_zero is None else real_zero
+        fake_zero = torch.zeros_like(fake) if fake_zero is None else fake_zero
         eps = torch.rand(len(real), 1, 1, device=real.device)
         mix = (eps * real + (1 - eps) * fake).requires_grad_(True)
-        (grad,) = torch.autograd.grad(self.module.critic(mix, c).sum(), mix, create_graph=True)
-        return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+        mix_zero = (eps * real_zero + (1 - eps) * fake_zero).requires_grad_(True)
+        grads = torch.autograd.grad(critic(mix, c, mix_zero).sum(), [mix, mix_zero],
+                                    create_graph=True)  # fmt: skip
+        norm = torch.cat([g.flatten(1) for g in grads], dim=1).norm(dim=1)
+        return ((norm - 1) ** 2).mean()
 
     def training_step(self, batch, batch_idx: int) -> None:
         x, c = batch
         m = self.module
         opt_gen, opt_critic = self.optimizers()
-        fake = m(m.noise(len(x)), c).detach()
-        wasserstein = m.critic(x, c).mean() - m.critic(fake, c).mean()
-        loss_critic = -wasserstein + self.gp_weight * self.gradient_penalty(x, fake, c)
+        real_zero = m.zeros_of(x)
+        with torch.no_grad():
+            fake, fake_zero = m.generator.with_zeros(m.noise(len(x)), c)
+        wasserstein = m.critic(x, c, real_zero).mean() - m.critic(fake, c, fake_zero).mean()
+        penalty = self.gradient_penalty(x, fake, c, real_zero, fake_zero)
+        loss_critic = -wasserstein + self.gp_weight * penalty
         opt_critic.zero_grad()
         self.manual_backward(loss_critic)
         opt_critic.step()
@@ -177,8 +192,8 @@ class GANTask(HistoryTask):
         self._critic_n += len(x)
         self._batches += 1
         if self._batches % self.n_critic == 0:
-            generated = m(m.noise(len(x)), c)
-            loss_gen = -m.critic(generated, c).mean()
+            generated, zero = m.generator.with_zeros(m.noise(len(x)), c)
+            loss_gen = -m.critic(generated, c, zero).mean()
             if self.mean_matching > 0 and m.n_outputs > 1:
                 loss_gen = loss_gen + self.mean_matching * _mean_gap(generated, x, c)
             opt_gen.zero_grad()
@@ -227,10 +242,18 @@ class GANModel(TrainedModel):
         config: TrainConfig,
         unlabelled: HistoneData | None,
     ) -> None:
-        # outputs never below each mark's transformed zero reads: no negative signal, and the
-        # exact zeros real signals have are reachable
-        zero = self.transform(np.zeros((1, len(self.marks), 1), dtype=np.float32))[0, :, 0]
-        self.module.set_floor(zero)
+        # generated genes go on the training signals' grid: each mark's smallest non-zero value
+        x = train.x
+        positive = np.where(x > 0, x, np.inf).min(axis=(0, 2))
+        quantum = np.where(np.isfinite(positive), positive, 0.0)
+        t = self.transform
+        n = len(self.marks)
+        self.module.set_scale(
+            t.mean if t.mean is not None else np.zeros(n),
+            t.std if t.std is not None else np.ones(n),
+            quantum,
+            log1p=t.log1p,
+        )
 
     def _conditions(self, labels: np.ndarray) -> torch.Tensor:
         c = np.array(labels)  # a copy: labels may be read-only arrays
@@ -284,7 +307,7 @@ class GANModel(TrainedModel):
         self.module.eval()
         with torch.inference_mode():
             parts = [
-                self.module.critic(x[lo : lo + 512], cond[lo : lo + 512])
+                self.module.score(x[lo : lo + 512], cond[lo : lo + 512])
                 for lo in range(0, len(x), 512)
             ]
         return torch.cat(parts).double().numpy() if parts else np.zeros(0)

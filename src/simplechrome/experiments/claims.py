@@ -1,0 +1,307 @@
+"""The four papers' claims, judged from results folders: each claim's verdict, with its numbers.
+
+``verdicts(folders)`` looks in the given results for the evidence each claim needs (the models
+and protocols it compares) and judges every claim it finds evidence for. Differences are paired
+on the same test genes (AUROC of A minus B, averaged over seeds, 95% interval from resampling
+the genes); a claim over several cells is judged cell by cell and summarised.
+
+The rules, fixed before the numbers were seen:
+
+- *better than* (A beats B): holds where the difference's interval lies above 0 on every cell,
+  partly where it does on some, does not hold where it does on none.
+- *as good as* (A matches B): equivalence within 0.01 AUROC. Holds where every cell's interval
+  lies within [-0.01, +0.01]; does not hold where every cell's interval lies below -0.01 (B is
+  clearly better) or above +0.01; partly otherwise.
+- the GAN: holds where every goal of issue 14 is met, partly where some are, not where none.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .results import Results, paired_groups
+
+MARGIN = 0.01  # what "as good as" allows, in AUROC
+
+
+@dataclasses.dataclass
+class Verdict:
+    paper: str
+    claim: str
+    verdict: str  # holds / holds partly / does not hold
+    numbers: str
+    evidence: str
+
+    def row(self) -> dict[str, str]:
+        return dataclasses.asdict(self)
+
+
+Select = Callable[[pd.DataFrame], pd.Series]
+
+
+def _table(found: list[Results]) -> pd.DataFrame:
+    frames = []
+    for i, r in enumerate(found):
+        t = r.predictors.copy()
+        if "compendium" not in t:
+            t["compendium"] = ""
+        t["compendium"] = t["compendium"].fillna("")
+        t["folder"] = i
+        frames.append(t)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def paired_by_cell(found: list[Results], table: pd.DataFrame, a: Select, b: Select) -> pd.DataFrame:
+    """Per test cell and results folder where both sets of runs exist: A minus B, paired on the
+    same test genes, averaged over the seeds both have."""
+    rows = []
+    for (folder, cell), part in table.groupby(["folder", "test_cell"], sort=False):
+        runs_a, runs_b = part[a(part)], part[b(part)]
+        if runs_a.empty or runs_b.empty:
+            continue
+        d = paired_groups(found[folder], runs_a, runs_b)
+        if d:
+            rows.append({"cell": cell, **{k: d[k] for k in ("difference", "low", "high")},
+                         "seeds": len(set(runs_a["seed"]) & set(runs_b["seed"]))})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _better(diffs: pd.DataFrame) -> str:
+    wins = int((diffs["low"] > 0).sum())
+    if wins == len(diffs):
+        return "holds"
+    return "holds partly" if wins else "does not hold"
+
+
+def _equivalent(diffs: pd.DataFrame) -> str:
+    inside = ((diffs["low"] >= -MARGIN) & (diffs["high"] <= MARGIN)).all()
+    worse = (diffs["high"] < -MARGIN).all()
+    better = (diffs["low"] > MARGIN).all()
+    if inside:
+        return "holds"
+    return "does not hold" if worse or better else "holds partly"
+
+
+def _describe(diffs: pd.DataFrame, what: str) -> str:
+    n = len(diffs)
+    above = int((diffs["low"] > 0).sum())
+    below = int((diffs["high"] < 0).sum())
+    if n == 1:
+        r = diffs.iloc[0]
+        return f"{what} {r['difference']:+.4f} [{r['low']:+.4f}, {r['high']:+.4f}] on {r['cell']}"
+    return (
+        f"{what}: mean {diffs['difference'].mean():+.4f} over {n} cells "
+        f"(from {diffs['difference'].min():+.4f} to {diffs['difference'].max():+.4f}); "
+        f"interval above 0 on {above}, below 0 on {below}"
+    )
+
+
+def _is(**conditions: Any) -> Select:
+    def select(t: pd.DataFrame) -> pd.Series:
+        mask = pd.Series(True, index=t.index)
+        for column, value in conditions.items():
+            mask &= (
+                t[column].isin(value) if isinstance(value, (list, tuple)) else t[column] == value
+            )
+        return mask
+
+    return select
+
+
+def verdicts(found: list[Results]) -> pd.DataFrame:
+    """Every claim the given results hold evidence for, judged (see the module's rules)."""
+    table = _table(found)
+    if table.empty:
+        return pd.DataFrame(columns=["paper", "claim", "verdict", "numbers", "evidence"])
+    home = table[(table["source"] == "same") & (table["size"] == -1)]
+    out: list[Verdict] = []
+
+    def compare(paper: str, claim: str, a: Select, b: Select, rule: str, what: str,
+                where: pd.DataFrame) -> None:  # fmt: skip
+        diffs = paired_by_cell(found, where, a, b)
+        if diffs.empty:
+            return
+        verdict = _better(diffs) if rule == "better" else _equivalent(diffs)
+        cells = ", ".join(sorted(set(diffs["cell"])))
+        out.append(Verdict(paper, claim, verdict, _describe(diffs, what), f"cells {cells}"))
+
+    plain = home[home["compendium"] == ""]
+    compare(
+        "DeepChrome (2016)",
+        "the CNN predicts expression better than a linear baseline",
+        _is(model="deepchrome"),
+        _is(model="logreg"),
+        "better",
+        "CNN minus logreg",
+        plain,
+    )
+    compare(
+        "AttentiveChrome (2017)",
+        "AttentiveChrome is more accurate than the DeepChrome CNN",
+        _is(model="attentivechrome"),
+        _is(model="deepchrome"),
+        "better",
+        "AttentiveChrome minus CNN",
+        plain,
+    )
+    compare(
+        "DeepChrome 2.0",
+        "a 12-parameter linear model is as good as the CNN",
+        _is(model_name="linear"),
+        _is(model="deepchrome"),
+        "equivalent",
+        "linear-12 minus CNN",
+        plain[plain["model"].isin(["linear", "linear-mean", "deepchrome"])],
+    )
+    _cross_cell(found, table, out)
+    _simplechrome(found, table, out, compare)
+    _attention(found, out)
+    _gan(found, out)
+    return pd.DataFrame([v.row() for v in out])
+
+
+def _cross_cell(found: list[Results], table: pd.DataFrame, out: list[Verdict]) -> None:
+    """DeepChrome 2.0: a model trained on other cells predicts a new cell as well as one
+    trained on it (the pooled other cells, and single other cells, against the cell itself)."""
+    t = table[(table["size"] == -1) & (table["compendium"] == "")]
+    for model in ("deepchrome", "linear", "logreg"):
+        m = t[t["model"] == model]
+        sources = (("all_others", "the other cells pooled"), ("each", "one other cell"))
+        for source, what in sources:
+            rows = []
+            for (folder, cell), part in m.groupby(["folder", "test_cell"], sort=False):
+                here, there = part[part["source"] == "same"], part[part["source"] == source]
+                if here.empty or there.empty:
+                    continue
+                d = paired_groups(found[folder], there, here)
+                if d:
+                    rows.append({"cell": cell, **{k: d[k] for k in ("difference", "low", "high")}})
+            if len(rows) < 2:
+                continue
+            diffs = pd.DataFrame(rows)
+            values = diffs["difference"].to_numpy()
+            rng = np.random.default_rng(0)
+            boot = values[rng.integers(0, len(values), size=(2000, len(values)))].mean(axis=1)
+            lo, hi = np.quantile(boot, [0.025, 0.975])
+            if lo >= -MARGIN and hi <= MARGIN:
+                verdict = "holds"
+            elif hi < -MARGIN:
+                verdict = "does not hold"
+            else:
+                verdict = "holds partly"
+            out.append(
+                Verdict(
+                    "DeepChrome 2.0",
+                    f"{model}: trained on {what}, as good on a new cell as trained on it",
+                    verdict,
+                    f"mean difference {values.mean():+.4f} [{lo:+.4f}, {hi:+.4f}] over "
+                    f"{len(diffs)} cells (interval: bootstrap over cells); "
+                    + _describe(diffs, "per cell (elsewhere minus here)"),
+                    f"cells {', '.join(sorted(diffs['cell']))}",
+                )
+            )
+
+
+def _simplechrome(found, table, out, compare) -> None:
+    t = table[table["compendium"] == ""]
+    full = t[(t["source"] == "same") & (t["size"] == -1)]
+    compare("SimpleChrome", "VAE latent features help a downstream model (vae_logreg vs logreg)",
+            _is(model="vae_logreg"), _is(model="logreg"), "better", "vae_logreg minus logreg",
+            full)  # fmt: skip
+    small = t[(t["source"] == "same") & t["size"].between(1, 300)]
+    for size, part in small.groupby("size"):
+        compare("SimpleChrome", f"with {size} labelled genes, the VAE route beats the CNN",
+                _is(model="vae_finetune"), _is(model="deepchrome"), "better",
+                "vae_finetune minus CNN", part)  # fmt: skip
+        compare("SimpleChrome", f"with {size} labelled genes, the VAE route beats logreg",
+                _is(model="vae_logreg"), _is(model="logreg"), "better",
+                "vae_logreg minus logreg", part)  # fmt: skip
+    for source, protocol in (("same", "within cell"), ("most_similar1", "new cell type")):
+        part = table[(table["source"] == source) & (table["size"] == -1)]
+        compare("SimpleChrome", f"co-expression neighbours help ({protocol})",
+                _is(model="coexpression-10"), _is(model="no-neighbours"), "better",
+                "co-expression neighbours minus none", part)  # fmt: skip
+        compare("SimpleChrome",
+                f"neighbours add beyond the gene's own compendium profile ({protocol})",
+                _is(model="coexpression-10"), _is(model="logreg+compendium"), "better",
+                "co-expression neighbours minus histone+compendium", part)  # fmt: skip
+
+
+def _attention(found: list[Results], out: list[Verdict]) -> None:
+    for r in found:
+        if not r.has_runs:
+            continue
+        for run_id in r.table.sort_values("seed")["run_id"]:  # any model whose analyses hold maps
+            s = r.analysis(run_id, "interpretation")
+            if s is None or "h3k4me3_tss_map_high_minus_low" not in s:
+                continue
+            gap = s["h3k4me3_tss_map_high_minus_low"]
+            attr = s["h3k4me3_tss_attribution_high_minus_low"]
+            ok = gap > 0 and attr > 0
+            out.append(
+                Verdict(
+                    "AttentiveChrome (2017)",
+                    "what the model learnt is readable: high expression wants H3K4me3 at the TSS",
+                    "holds" if ok else "does not hold",
+                    f"H3K4me3 over the central bins, high minus low class: class-optimisation map "
+                    f"{gap:+.3f}, attribution {attr:+.4f} (first seed)",
+                    run_id,
+                )
+            )
+            return
+
+
+GAN_GOALS = {
+    "two-sample AUROC <= 0.80": lambda q: q["two_sample_auroc"] <= 0.80,
+    "mark-mark correlation gap <= 0.10 per class": lambda q: (
+        max(q["max_corr_gap"].values()) <= 0.10
+    ),
+    "mean-profile r >= ceiling - 0.05": lambda q: all(
+        q["profile_r"][c][m] >= q["ceiling"][c][m] - 0.05
+        for c in q["profile_r"]
+        for m in q["profile_r"][c]
+    ),
+    "train on synthetic >= train on real - 0.01": lambda q: (
+        q["tstr_auroc"] >= q["trtr_auroc"] - 0.01
+    ),
+    "zero fraction within 0.05 per mark": lambda q: all(
+        abs(q["zero_fraction"]["generated"][m] - q["zero_fraction"]["real"][m]) <= 0.05
+        for m in q["zero_fraction"]["real"]
+    ),
+    "walk trend r >= 0.9 per mark": lambda q: min(q["walk_trend_r"].values()) >= 0.9,
+}
+
+
+def gan_goals(q: dict[str, Any]) -> dict[str, bool]:
+    """Which of issue 14's goals one GAN run's quality numbers meet."""
+    return {name: bool(test(q)) for name, test in GAN_GOALS.items()}
+
+
+def _gan(found: list[Results], out: list[Verdict]) -> None:
+    for r in found:
+        if not r.has_runs:
+            continue
+        for run_id in r.table["run_id"]:  # the runs that stored a GAN quality analysis
+            q = r.analysis(run_id, "gan_quality")
+            if not q or "walk_trend_r" not in q:
+                continue
+            met = gan_goals(q)
+            n = sum(met.values())
+            verdict = "holds" if n == len(met) else "holds partly" if n else "does not hold"
+            missed = [k for k, v in met.items() if not v]
+            out.append(
+                Verdict(
+                    "DeepChrome 2.0",
+                    f"generated genes show the real mark combinations ({q['cell']})",
+                    verdict,
+                    f"{n} of {len(met)} goals met"
+                    + (f"; missed: {'; '.join(missed)}" if missed else "")
+                    + f"; two-sample AUROC {q['two_sample_auroc']:.3f}",
+                    run_id,
+                )
+            )
