@@ -42,9 +42,12 @@ def forward_flops(module: torch.nn.Module, n_marks: int, n_bins: int) -> int:
     """FLOPs of one gene's forward pass (matmuls and convolutions, 2 per multiply-add).
 
     torch's counter does not see inside fused LSTM kernels, so LSTMs are counted from their
-    shapes: per step and direction, 4 gates of ``hidden x (input + hidden)`` multiply-adds.
+    shapes: per step and direction, 4 gates of ``hidden x (input + hidden)`` multiply-adds. The
+    count runs with AttentiveChrome's own CPU kernel off, so every LSTM passes its hook.
     """
     module.eval()
+    before = os.environ.get("SIMPLECHROME_FUSED_LSTM")
+    os.environ["SIMPLECHROME_FUSED_LSTM"] = "0"
     lstm_flops = []
 
     def count(m: torch.nn.LSTM, args: tuple, _out: object) -> None:
@@ -62,6 +65,10 @@ def forward_flops(module: torch.nn.Module, n_marks: int, n_bins: int) -> int:
         module(torch.zeros(1, n_marks, n_bins))
     for h in hooks:
         h.remove()
+    if before is None:
+        del os.environ["SIMPLECHROME_FUSED_LSTM"]
+    else:
+        os.environ["SIMPLECHROME_FUSED_LSTM"] = before
     return int(counter.get_total_flops()) + sum(lstm_flops)
 
 
@@ -83,8 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--models", nargs="*", default=["deepchrome", "linear", "mlp", "logreg"])
-    p.add_argument("--batch-size", type=int, default=256, help="training batch (default 256)")
-    p.add_argument("--patience", type=int, default=6, help="early-stopping patience (default 6)")
+    p.add_argument(
+        "--batch-size", type=int, help="training batch (default: each model's training default)"
+    )
+    p.add_argument("--patience", type=int, help="early-stopping patience (default: the model's)")
     p.add_argument(
         "--expression",
         type=Path,

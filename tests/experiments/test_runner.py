@@ -70,9 +70,10 @@ def test_resume_redoes_runs_whose_spec_or_data_changed(tmp_path, three_cells):
     flipped = [ln[:-1] + ("0" if ln.endswith("1") else "1") for ln in lines]
     test_file.write_text("\n".join(flipped) + "\n")
     third = run_experiment(load_spec(spec_path), tmp_path / "out", workers=1, resume=True)
-    assert sorted(third.changed) == sorted(
-        r for r in third.table["run_id"] if "E012-syn" in r
-    ) and third.ran == 2
+    assert (
+        sorted(third.changed) == sorted(r for r in third.table["run_id"] if "E012-syn" in r)
+        and third.ran == 2
+    )
     new = third.table.set_index("run_id")
     old = first.table.set_index("run_id")
     changed_run = next(r for r in third.changed if r.startswith("logreg__"))
@@ -192,3 +193,33 @@ def test_resume_cleans_temporaries_and_redoes_runs_without_record(tmp_path, thre
     again = run_experiment(spec, out, workers=1, resume=True)
     assert again.ran == 1 and not stale.exists()
     pd.testing.assert_frame_equal(comparable(again.table), comparable(first))
+
+
+def test_table_only_collects_the_finished_runs_of_an_interrupted_study(
+    tmp_path, three_cells, capsys
+):
+    """``experiment --table-only`` runs nothing: the table holds the finished runs, a run whose
+    spec changed is left out, and records from before fingerprints are counted as unchecked."""
+    import json
+
+    from simplechrome.cli import main
+
+    spec_path = write_spec(tmp_path / "s.yaml", three_cells, models=["logreg", "linear"], seeds=[0])
+    run_experiment(load_spec(spec_path), tmp_path / "out", workers=1)
+    records = sorted((tmp_path / "out" / "records").glob("*.json"))
+    records[0].unlink()  # interrupted before this run finished
+    old = json.loads(records[1].read_text())
+    del old["fingerprint"]  # recorded by an older simplechrome
+    records[1].write_text(json.dumps(old))
+    stale = json.loads(records[2].read_text())
+    stale["fingerprint"] = "0" * 64  # its spec or data changed since
+    records[2].write_text(json.dumps(stale))
+    (tmp_path / "out" / "table.csv").unlink()
+    args = ["experiment", str(spec_path), "-o", str(tmp_path / "out"), "--table-only"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "4 of 6 planned runs finished" in out and "1 of them were recorded without" in out
+    assert "1 finished run(s) changed" in out
+    table = pd.read_csv(tmp_path / "out" / "table.csv")
+    assert sorted(table["run_id"]) == sorted(r.stem for r in records[1:] if r != records[2])
+    assert len(list((tmp_path / "out" / "runs").iterdir())) >= 5  # nothing run, nothing removed

@@ -138,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=int, help="local processes (default: cores / threads_per_run)")
     s.add_argument("--address", help="Ray cluster address (default: start a local Ray)")
     s.add_argument("--resume", action="store_true", help="skip finished runs, redo the rest")
+    s.add_argument(
+        "--table-only",
+        action="store_true",
+        help="run nothing: write the table of the runs already finished (an interrupted study)",
+    )
     s.set_defaults(func=verbs.cmd_experiment)
 
     s = sub.add_parser("report", help="self-contained HTML report of results folders")

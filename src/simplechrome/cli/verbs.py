@@ -277,6 +277,20 @@ def cmd_experiment(args: argparse.Namespace) -> int:
 
     spec = load_spec(args.spec)
     out = args.output or Path("results") / spec.name
+    if args.table_only:
+        from ..experiments.runner import table_of_finished
+
+        _, n = table_of_finished(spec, out)
+        print(
+            f"{n['finished']} of {n['planned']} planned runs finished in {out}/; table: "
+            f"{out}/table.csv (nothing run)"
+        )
+        if n["unchecked"]:
+            print(f"{n['unchecked']} of them were recorded without a fingerprint (an older "
+                  "simplechrome): they cannot be checked against the current spec")  # fmt: skip
+        if n["changed"]:
+            print(f"{n['changed']} finished run(s) changed since they were recorded: left out")
+        return 0
     print(
         f"experiment {spec.name} ({spec.kind}): {len(plan(spec))} runs -> {out}/ "
         f"[executor {args.executor}]"

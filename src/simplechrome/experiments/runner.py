@@ -312,6 +312,27 @@ def run_experiment(
     )
 
 
+def table_of_finished(spec: ExperimentSpec, out: str | Path) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The table of an interrupted experiment: the planned runs already finished in ``out``,
+    nothing run. Counts: ``planned``, ``finished``, ``unchecked`` (finished runs recorded before
+    records carried fingerprints, which cannot be checked against the current spec) and
+    ``changed`` (finished runs whose spec or input files changed since: left out)."""
+    out = Path(out)
+    if not (out / "records").is_dir():
+        raise ConfigError(f"{out}: no records of finished runs")
+    runs = [dataclasses.replace(r, fingerprint=fingerprint(r)) for r in plan(spec)]
+    recorded = {p.stem: json.loads(p.read_text()).get("fingerprint") for p in
+                (out / "records").glob("*.json")}  # fmt: skip
+    kept = [r for r in runs if r.run_id in recorded and recorded[r.run_id] in (None, r.fingerprint)]
+    counts = {
+        "planned": len(runs),
+        "finished": len(kept),
+        "unchecked": sum(recorded[r.run_id] is None for r in kept),
+        "changed": sum(r.run_id in recorded for r in runs) - len(kept),
+    }
+    return collect(out, kept), counts
+
+
 def collect(out: Path, runs: list[RunSpec] | None = None) -> pd.DataFrame:
     """The tidy table from the records (of ``runs``, or all), written as CSV and Parquet."""
     files = sorted((out / "records").glob("*.json"))
