@@ -5,46 +5,53 @@
 Each line says which fault was planted and what pytest answered (a caught fault: "failed").
 The source files are restored with ``git checkout`` after each plant.
 """
+
 import pathlib
 import subprocess
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 R = ROOT / "src" / "simplechrome"
 plants = {
- "label column: only an exact match is dropped, nothing refused": (
-   "data/neighbors.py",
-   '''    if eid is None and cell in expression.columns:''',
-   '''    return cell if cell in expression.columns else None
-    if eid is None and cell in expression.columns:''',
-   "tests/test_leaks.py -k 'neighbours'"),
- "parse cache returns the cached cell name": (
-   "data/cache.py",
-   '''                    cell=infer_cell_name(path),''',
-   '''                    cell=str(z["cell"]),''',
-   "tests/test_leaks.py -k copied"),
- "VAE pretraining reads the labels": (
-   "train/vae.py",
-   '''            no_labels = torch.zeros(len(x), dtype=torch.long)  # a VAE reads none''',
-   '''            no_labels = torch.zeros(len(x), dtype=torch.long)  # a VAE reads none
-            x = x + 0.05 * torch.as_tensor(np.asarray(data.y), dtype=torch.float32)[:, None, None]''',
-   "tests/test_leaks.py -k vae"),
- "budget: every validation gene stops early": (
-   "data/splits.py",
-   '''    return np.sort(train_order[:n_t]), np.sort(valid_order[:n_v])''',
-   '''    return np.sort(train_order[:n_t]), np.arange(n_valid)''',
-   "tests/test_leaks.py -k budget"),
- "new cell type: the target's column stays in the compendium": (
-   "data/run_splits.py",
-   '''            exclude={target_column} - {None},''',
-   '''            exclude=set(),''',
-   "tests/test_leaks.py -k new_cell"),
- "a cell's own column stays in its compendium": (
-   "data/run_splits.py",
-   '''            own=own_column[name],
-            exclude={target_column} - {None},''',
-   '''            own=None,
-            exclude=set(),''',
-   "tests/test_leaks.py -k within_cell"),
+    "label column: only an exact match is dropped, nothing refused": (
+        "data/neighbors.py",
+        """    if eid is None and cell in expression.columns:""",
+        """    return cell if cell in expression.columns else None
+    if eid is None and cell in expression.columns:""",
+        "tests/test_leaks.py -k 'neighbours'",
+    ),
+    "parse cache returns the cached cell name": (
+        "data/cache.py",
+        """                    cell=infer_cell_name(path),""",
+        """                    cell=str(z["cell"]),""",
+        "tests/test_leaks.py -k copied",
+    ),
+    "VAE pretraining reads the labels": (
+        "train/vae.py",
+        """            no_labels = torch.zeros(len(x), dtype=torch.long)  # a VAE reads none""",
+        """            no_labels = torch.zeros(len(x), dtype=torch.long)  # a VAE reads none
+            x = x + 0.05 * torch.as_tensor(np.asarray(data.y), dtype=torch.float32)[:, None, None]""",  # noqa: E501
+        "tests/test_leaks.py -k vae",
+    ),
+    "budget: every validation gene stops early": (
+        "data/splits.py",
+        """    return np.sort(train_order[:n_t]), np.sort(valid_order[:n_v])""",
+        """    return np.sort(train_order[:n_t]), np.arange(n_valid)""",
+        "tests/test_leaks.py -k budget",
+    ),
+    "new cell type: the target's column stays in the compendium": (
+        "data/run_splits.py",
+        """            exclude={target_column} - {None},""",
+        """            exclude=set(),""",
+        "tests/test_leaks.py -k new_cell",
+    ),
+    "a cell's own column stays in its compendium": (
+        "data/run_splits.py",
+        """            own=own_column[name],
+            exclude={target_column} - {None},""",
+        """            own=None,
+            exclude=set(),""",
+        "tests/test_leaks.py -k within_cell",
+    ),
 }
 for name, (f, old, new, tests) in plants.items():
     p = R / f
@@ -52,10 +59,23 @@ for name, (f, old, new, tests) in plants.items():
     assert old in s, name
     s = s.replace(old, new)
     if f == "data/cache.py":
-        s = s.replace("                bin_size=data.bin_size,\n            )", "                bin_size=data.bin_size,\n                cell=data.cell,\n            )")
+        s = s.replace(
+            "                bin_size=data.bin_size,\n            )",
+            "                bin_size=data.bin_size,\n                cell=data.cell,\n            )",  # noqa: E501
+        )
     p.write_text(s)
-    r = subprocess.run(f"cd {ROOT} && timeout 600 .venv/bin/python -m pytest -q -p no:cacheprovider {tests} 2>&1 | tail -1", shell=True, capture_output=True, text=True)
+    r = subprocess.run(
+        f"cd {ROOT} && timeout 600 .venv/bin/python -m pytest -q -p no:cacheprovider {tests} 2>&1 | tail -1",  # noqa: E501
+        shell=True,
+        capture_output=True,
+        text=True,
+    )
     print(f"PLANTED: {name}\n   -> {r.stdout.strip()}")
     subprocess.run(["git", "-C", str(ROOT), "checkout", "--", str(p)])
-r = subprocess.run(f"cd {ROOT} && timeout 600 .venv/bin/python -m pytest -q -p no:cacheprovider tests/test_leaks.py 2>&1 | tail -1", shell=True, capture_output=True, text=True)
+r = subprocess.run(
+    f"cd {ROOT} && timeout 600 .venv/bin/python -m pytest -q -p no:cacheprovider tests/test_leaks.py 2>&1 | tail -1",  # noqa: E501
+    shell=True,
+    capture_output=True,
+    text=True,
+)
 print("RESTORED ->", r.stdout.strip())
