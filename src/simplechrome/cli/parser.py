@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from .._version import __version__
-from . import verbs
+from . import results, verbs
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -149,16 +149,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("results", type=Path, nargs="+", help="one or more experiment results folders")
     s.add_argument("-o", "--output", type=Path, required=True)
     s.add_argument("--published", type=Path, help="folder of published per-cell tables")
-    s.set_defaults(func=verbs.cmd_report)
+    s.set_defaults(func=results.cmd_report)
 
     s = sub.add_parser("verdicts", help="judge the published claims from results folders")
     s.add_argument("results", type=Path, nargs="+", help="one or more experiment results folders")
     s.add_argument("-o", "--output", type=Path, help="also write the verdicts as CSV")
-    s.set_defaults(func=verbs.cmd_verdicts)
+    s.set_defaults(func=results.cmd_verdicts)
 
     s = sub.add_parser("analyse", help="compute a run's analyses (what the report draws)")
     s.add_argument("run", type=Path, nargs="+", help="run directories")
-    s.set_defaults(func=verbs.cmd_analyse)
+    s.set_defaults(func=results.cmd_analyse)
     return p
 
 
