@@ -173,17 +173,9 @@ def _cross_cell(found: list[Results], table: pd.DataFrame, out: list[Verdict]) -
         m = t[t["model"] == model]
         sources = (("all_others", "the other cells pooled"), ("each", "one other cell"))
         for source, what in sources:
-            rows = []
-            for (folder, cell), part in m.groupby(["folder", "test_cell"], sort=False):
-                here, there = part[part["source"] == "same"], part[part["source"] == source]
-                if here.empty or there.empty:
-                    continue
-                d = paired_groups(found[folder], there, here)
-                if d:
-                    rows.append({"cell": cell, **{k: d[k] for k in ("difference", "low", "high")}})
-            if len(rows) < 2:
+            diffs = paired_by_cell(found, m, _is(source=source), _is(source="same"))
+            if len(diffs) < 2:
                 continue
-            diffs = pd.DataFrame(rows)
             values = diffs["difference"].to_numpy()
             rng = np.random.default_rng(0)
             boot = values[rng.integers(0, len(values), size=(2000, len(values)))].mean(axis=1)
