@@ -31,6 +31,7 @@ def require(module: str):
             pytest.fail(f"{module} is required here (SIMPLECHROME_REQUIRE_OPTIONAL=1): {exc}")
         pytest.skip(f"{module} is not installed", allow_module_level=True)
 
+
 torch.set_num_threads(min(2, os.cpu_count() or 1))
 
 

@@ -62,6 +62,7 @@ def test_coexpression_neighbours_never_read_the_label_column(roadmap_like, tmp_p
     cell, expr, _, _ = roadmap_like
     path = write_cell(cell.splits, tmp_path / folder)
     train = load_cell(path, expression=expr)["train"]
+
     def neighbours(matrix: pd.DataFrame) -> np.ndarray:
         return neighbor_indices(train.replace(expression=matrix), 5, by="coexpression")
 
@@ -138,6 +139,28 @@ def test_a_run_reads_only_the_labels_of_its_labelled_budget(tmp_path, model):
         assert run.splits.train.n_genes == 48 and run.splits.valid.n_genes == 12
         scores.append(run.model.predict_scores(run.splits.test))
     np.testing.assert_array_equal(scores[0], scores[1])
+
+
+def test_a_learning_curve_pretrains_one_vae_for_every_budget(tmp_path):
+    """The VAE reads signals only, fitted on the training split and early-stopped on the whole
+    validation split, so budgets of 60 and 200 labelled genes share one VAE (fitted twice here,
+    caches off) and record the same unlabelled count."""
+    from simplechrome.experiments import make_run
+
+    folder = write_cell(make_synthetic(600, seed=5).splits, tmp_path / "E012-a")
+    runs = [
+        make_run(RunConfig("vae_logreg", {}, FAST), RunData.one_cell(str(folder), size=n),
+                 analyses=False)
+        for n in (60, 200)
+    ]  # fmt: skip
+    first, second = (r.model.pretrained for r in runs)
+    # the same stopping signals each epoch (a budget's own 12 or 40 genes would score apart)
+    np.testing.assert_array_equal(first.history["val_score"], second.history["val_score"])
+    test = runs[0].splits.test
+    np.testing.assert_array_equal(first.embed(test), second.embed(test))
+    s = runs[0].splits
+    assert s.n_unlabelled == s.unlabelled.n_genes + s.unlabelled_valid.n_genes
+    assert s.n_unlabelled == runs[1].splits.n_unlabelled > 200
 
 
 def _cells(root, expr_path):

@@ -24,12 +24,24 @@ Cell = dict[str, HistoneData]
 @dataclasses.dataclass(frozen=True)
 class RunSplits:
     """A run's genes: ``train`` and ``valid`` (labelled, within the budget), ``test``, and the
-    ``unlabelled`` signals a latent model's VAE may pretrain on (never their labels)."""
+    ``unlabelled`` signals a latent model's VAE may pretrain on (never their labels), with
+    ``unlabelled_valid``, the signals its pretraining early-stops on: the whole validation split
+    before the labelled budget, so one VAE serves every budget of a learning curve."""
 
     train: HistoneData
     valid: HistoneData
     test: HistoneData
     unlabelled: HistoneData
+    unlabelled_valid: HistoneData | None = None
+    transductive: bool = False  # `unlabelled` holds the valid and test signals too
+
+    @property
+    def n_unlabelled(self) -> int:
+        """Genes whose signals (never labels) a VAE reads: fitted on, or early-stopped on."""
+        seen = self.unlabelled.n_genes
+        if self.unlabelled_valid is not None and not self.transductive:
+            seen += self.unlabelled_valid.n_genes
+        return seen
 
     def as_dict(self) -> dict[str, HistoneData]:
         return {"train": self.train, "valid": self.valid, "test": self.test}
@@ -88,9 +100,17 @@ def load_run_splits(data: RunData) -> RunSplits:
     # signals without labels, for models that pretrain a VAE: the whole training split (before
     # the labelled budget); with `transductive`, valid and test signals too
     unlabelled = concat([train, valid, test]) if data.transductive else train
+    unlabelled_valid = valid
     if rows is not None:
         train, valid = train.subset(rows[0]), valid.subset(rows[1])
-    return RunSplits(train=train, valid=valid, test=test, unlabelled=unlabelled)
+    return RunSplits(
+        train=train,
+        valid=valid,
+        test=test,
+        unlabelled=unlabelled,
+        unlabelled_valid=unlabelled_valid,
+        transductive=bool(data.transductive),
+    )
 
 
 def depth_normalised(cell: Cell) -> Cell:

@@ -163,7 +163,7 @@ def _write_record(
         n_labelled=splits.train.n_genes + splits.valid.n_genes,
         n_train=splits.train.n_genes,
         n_valid=splits.valid.n_genes,
-        n_unlabelled=splits.unlabelled.n_genes if model.family == "latent" else 0,
+        n_unlabelled=splits.n_unlabelled if model.family == "latent" else 0,
         n_test=splits.test.n_genes,
         n_parameters=model.n_parameters(),
         epochs=len(model.history),

@@ -49,6 +49,7 @@ def make_run(
         config=config.train,
         model_params=config.model_params,
         unlabelled=splits.unlabelled,
+        unlabelled_valid=splits.unlabelled_valid,
     )
     used = dataclasses.replace(
         config,

@@ -45,6 +45,7 @@ def fit(
     config: TrainConfig | None = None,
     model_params: dict[str, Any] | None = None,
     unlabelled: HistoneData | None = None,
+    unlabelled_valid: HistoneData | None = None,
 ) -> TrainedModel:
     """Train model ``model`` (a registry name) on ``train``, early-stopping on ``valid``.
 
@@ -55,9 +56,9 @@ def fit(
     the unlabelled signals their VAE is fitted on).
 
     Models on a VAE latent first fit a VAE, without labels, on the signals of ``unlabelled``
-    (default: ``train``), early-stopped on ``valid``'s signals; its encoder then initialises
-    theirs. Only ``train``'s labels are ever read for fitting, and ``valid``'s for early
-    stopping.
+    (default: ``train``), early-stopped on the signals of ``unlabelled_valid`` (default:
+    ``valid``); its encoder then initialises theirs. Only ``train``'s labels are ever read
+    for fitting, and ``valid``'s for early stopping.
     """
     entry = models.get(model)
     cls = TrainedModel.family_class(entry.family)
@@ -71,7 +72,7 @@ def fit(
                 "the compendium (train --compendium, or compendium: self in a spec)"
             )
         train = train.select_marks(compendium.PROFILE)
-        unlabelled = None
+        unlabelled = unlabelled_valid = None
     valid = valid.select_marks(train.marks)
     hparams = models.hyper_parameters(model, model_params)
     signals = train if unlabelled is None or entry.family != "latent" else unlabelled
@@ -99,7 +100,7 @@ def fit(
         hparams=hparams,
     )
     start = time.perf_counter()
-    trained.prepare(train, valid, config, unlabelled)
+    trained.prepare(train, valid, config, unlabelled, unlabelled_valid)
     trained.history = trained.train_on(train, valid, config)
     log.info("%s trained in %.1f s", model, time.perf_counter() - start)
     return trained

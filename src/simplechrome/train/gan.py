@@ -241,6 +241,7 @@ class GANModel(TrainedModel):
         valid: HistoneData,
         config: TrainConfig,
         unlabelled: HistoneData | None,
+        unlabelled_valid: HistoneData | None = None,
     ) -> None:
         # generated genes go on the training signals' grid: each mark's smallest non-zero value
         x = train.x

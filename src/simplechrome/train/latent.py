@@ -28,8 +28,9 @@ class LatentPredictor(Predictor):
     """A head on a pretrained VAE encoder (frozen or fine-tuned, as the registry entry says).
 
     ``prepare`` fits the VAE on the signals of ``unlabelled`` (default: the training split),
-    early-stopped on the validation signals, with the run's settings and the VAE's own
-    learning rate; only the training split's labels are read later.
+    early-stopped on the signals of ``unlabelled_valid`` (default: the validation split), with
+    the run's settings and the VAE's own learning rate; only the training split's labels are
+    read later.
     """
 
     families: ClassVar[tuple[str, ...]] = ("latent",)
@@ -45,12 +46,14 @@ class LatentPredictor(Predictor):
         valid: HistoneData,
         config: TrainConfig,
         unlabelled: HistoneData | None,
+        unlabelled_valid: HistoneData | None = None,
     ) -> None:
         signals = train if unlabelled is None else unlabelled.with_marks(train.marks)
         # the VAE trains with the run's settings but its own learning rate (a head's, such as
         # vae_logreg's 1e-2, suits 10 features, not a convolutional VAE)
         own = dataclasses.replace(config, lr=None)
-        vae = pretrained_vae(signals, valid, own, self.hparams.get("vae") or {})
+        stop_on = valid if unlabelled_valid is None else unlabelled_valid.with_marks(train.marks)
+        vae = pretrained_vae(signals, stop_on, own, self.hparams.get("vae") or {})
         self.module.load_encoder(vae.module, freeze=self.entry.freeze_encoder)
         self.pretrained = vae
 

@@ -148,6 +148,7 @@ class TrainedModel:
         valid: HistoneData,
         config: TrainConfig,
         unlabelled: HistoneData | None,
+        unlabelled_valid: HistoneData | None = None,
     ) -> None:
         """Anything the family does before training (pretraining, input bounds)."""
 
