@@ -72,13 +72,35 @@ def forward_flops(module: torch.nn.Module, n_marks: int, n_bins: int) -> int:
     return int(counter.get_total_flops()) + sum(lstm_flops)
 
 
-def matmul_peak_flops(threads: int) -> float:
-    """Measured float32 GEMM rate of this machine at ``threads`` threads (FLOP/s)."""
-    a = torch.randn(2048, 2048)
-    b = torch.randn(2048, 2048)
-    a @ b
-    seconds = median_time(lambda: a @ b, 7)
-    return 2 * 2048**3 / seconds
+def inference(trained, test):
+    """What "inference" means for the model's family (a function to time) and its test score:
+    class scores and AUROC for predictors, latent means and reconstruction R^2 for a VAE, one
+    generated gene per test gene (its class) for a GAN."""
+    if trained.family == "vae":
+        return (lambda: trained.embed(test)), {"test_recon_r2": round(
+            trained.evaluate(test)["recon_r2"], 4)}  # fmt: skip
+    if trained.family == "gan":
+        return (lambda: trained.generate(test.y)), {}
+    return (lambda: trained.predict_scores(test)), {
+        "test_auroc": round(trained.evaluate(test)["auroc"], 4)
+    }
+
+
+def matmul_peak_flops(threads: int, device: str = "cpu") -> float:
+    """Measured float32 GEMM rate of this machine at ``threads`` threads, or of its GPU
+    (FLOP/s; 4096 x 4096 there, synchronised, default precision settings)."""
+    n = 2048 if device == "cpu" else 4096
+    a = torch.randn(n, n, device=device)
+    b = torch.randn(n, n, device=device)
+
+    def product() -> None:
+        a @ b
+        if device != "cpu":
+            torch.cuda.synchronize()
+
+    product()
+    seconds = median_time(product, 7)
+    return 2 * n**3 / seconds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,6 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--patience", type=int, help="early-stopping patience (default: the model's)")
     p.add_argument(
+        "--accelerator",
+        choices=("cpu", "gpu"),
+        default="cpu",
+        help="train and score on the GPU (gpu) or the CPU (default)",
+    )
+    p.add_argument(
         "--expression",
         type=Path,
         help="57epigenomes.RPKM.pc[.gz]: also fit each model to log2(RPKM+1), report Pearson r",
@@ -108,27 +136,35 @@ def main(argv: list[str] | None = None) -> int:
     load_cached = median_time(lambda: load_cell(args.data), max(args.repeats, 7))
     cell = load_cell(args.data)
     train, valid, test = cell["train"], cell["valid"], cell["test"]
-    peak = matmul_peak_flops(args.threads)
+    peak = matmul_peak_flops(args.threads, "cuda" if args.accelerator == "gpu" else "cpu")
 
     results: dict[str, dict] = {}
     for name in args.models:
         start = time.perf_counter()
         config = TrainConfig(
-            progress=False, threads=args.threads, batch_size=args.batch_size, patience=args.patience
+            progress=False,
+            threads=args.threads,
+            batch_size=args.batch_size,
+            patience=args.patience,
+            accelerator=args.accelerator,
         )
         trained = fit(name, train, valid, config=config)
         fit_seconds = time.perf_counter() - start
-        auroc = trained.evaluate(test)["auroc"]
-        infer_s = median_time(lambda m=trained: m.predict_scores(test), args.repeats)
+        if args.accelerator == "gpu":  # training hands the module back on the CPU
+            trained.module.to("cuda")
+        score, quality = inference(trained, test)
+        infer_s = median_time(score, args.repeats)
         row = {
-            "test_auroc": round(auroc, 4),
+            **quality,
             "infer_genes_per_s": round(test.n_genes / infer_s),
             "parameters": trained.n_parameters(),
             "fit_seconds": round(fit_seconds, 2),
             "epochs": len(trained.history),
         }
         if models.get(name).kind == "torch":
-            flops = forward_flops(trained.module, train.n_marks, train.n_bins)
+            # a GAN's module takes noise and conditions: its FLOPs are not counted here
+            gan = trained.family == "gan"
+            flops = 0 if gan else forward_flops(trained.module.cpu(), train.n_marks, train.n_bins)
             history = trained.history
             per_epoch = history["train_seconds"].dropna()
             row["train_genes_per_s"] = round(train.n_genes / statistics.median(per_epoch))
@@ -137,10 +173,11 @@ def main(argv: list[str] | None = None) -> int:
             best = int(history.index[history["best"]][0]) if "best" in history else len(history) - 1
             row["seconds_to_best_valid"] = round(float(spent.iloc[: best + 1].sum()), 1)
             row["best_epoch"] = int(history["epoch"].iloc[best])
-            row["flops_per_gene"] = flops
-            # a training step costs about 3 forward passes (forward, two backward products)
-            row["train_ceiling_genes_per_s"] = round(peak / (3 * flops))
-            row["infer_ceiling_genes_per_s"] = round(peak / flops)
+            if flops:
+                row["flops_per_gene"] = flops
+                # a training step costs about 3 forward passes (forward, two backward products)
+                row["train_ceiling_genes_per_s"] = round(peak / (3 * flops))
+                row["infer_ceiling_genes_per_s"] = round(peak / flops)
         else:
             row["train_genes_per_s"] = round(train.n_genes / fit_seconds)
             row["flops_per_gene"] = 2 * trained.n_parameters()
@@ -161,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
         "models": results,
         "machine": {
             "threads": args.threads,
+            "accelerator": args.accelerator,
+            "gpu": torch.cuda.get_device_name() if args.accelerator == "gpu" else None,
             "matmul_gflops": round(peak / 1e9, 1),
             "torch": torch.__version__,
             "cpu_count": os.cpu_count(),

@@ -293,7 +293,7 @@ class GANModel(TrainedModel):
         with torch.inference_mode():
             return torch.cat(
                 [
-                    self.module(noise[lo : lo + 512], cond[lo : lo + 512]).cpu()
+                    self.module(noise[lo : lo + 512], cond[lo : lo + 512].to(noise.device)).cpu()
                     for lo in range(0, len(c), 512)
                 ]
             ).numpy()
@@ -305,10 +305,11 @@ class GANModel(TrainedModel):
             raise ModelMismatchError(f"{data.cell}: the GAN's critic needs each gene's label")
         cond = self._conditions(data.y)
         x = torch.from_numpy(self.transformed(data))
+        device = next(self.module.parameters()).device
         self.module.eval()
         with torch.inference_mode():
             parts = [
-                self.module.score(x[lo : lo + 512], cond[lo : lo + 512])
+                self.module.score(x[lo : lo + 512].to(device), cond[lo : lo + 512].to(device)).cpu()
                 for lo in range(0, len(x), 512)
             ]
         return torch.cat(parts).double().numpy() if parts else np.zeros(0)

@@ -130,12 +130,15 @@ class TrainedModel:
         return self.transform(self.check(data).x)
 
     def _batched(self, x: np.ndarray, fn: Callable[[Any, torch.Tensor], torch.Tensor]):
-        """``fn(module, batch)`` over ``x`` in batches of 512, no gradients, eval mode."""
+        """``fn(module, batch)`` over ``x`` in batches of 512, no gradients, eval mode, on the
+        module's device (the results come back to the CPU)."""
         self.module.eval()
+        device = next(self.module.parameters()).device
         out = []
         with torch.inference_mode():
             for lo in range(0, len(x), 512):
-                out.append(fn(self.module, torch.from_numpy(x[lo : lo + 512])).float().numpy())
+                xb = torch.from_numpy(x[lo : lo + 512]).to(device)
+                out.append(fn(self.module, xb).float().cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0,))
 
     def _outputs(self, data: HistoneData, fn: Callable[[Any, torch.Tensor], torch.Tensor]):
