@@ -3,7 +3,7 @@ seeds [seed-and-gene 95% interval]), columns by model, and the mean over cells; 
 model minus a reference model, paired on the same test genes (gene bootstrap).
 
     python tools/study_table.py results/data_efficiency --by size [--markdown]
-    python tools/study_table.py results/neighbors --reference logreg+compendium [--markdown]
+    python tools/study_table.py results/neighbors --reference prior --reference logreg+compendium
 
 ``--by size`` makes one table per labelled budget (a learning curve); sizes are the records'
 ``n_labelled`` (every labelled gene the run read), "all" for the whole training split.
@@ -32,7 +32,12 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("folder")
     p.add_argument("--by", choices=("size",), help="one table per labelled budget")
-    p.add_argument("--reference", help="also print each model minus this one, paired per cell")
+    p.add_argument(
+        "--reference",
+        action="append",
+        default=[],
+        help="also print each model minus this one, paired per cell (repeatable)",
+    )
     p.add_argument("--markdown", action="store_true")
     args = p.parse_args(argv)
     show = _md if args.markdown else (lambda t: t.to_string(index=False))
@@ -56,19 +61,21 @@ def main(argv: list[str] | None = None) -> None:
         cols = [m for m in models if m in wide.columns]
         print(f"\n### {title}\n")
         print(show(wide[cols].reset_index().rename(columns={"test_cell": "cell"})))
-        if args.reference and args.reference in set(part["model"]):
+        for reference in args.reference:
+            if reference not in set(part["model"]):
+                continue
             rows = []
             for cell, c in part.groupby("test_cell", sort=False):
-                ref = c[c["model"] == args.reference]
+                ref = c[c["model"] == reference]
                 row = {"cell": cell}
                 for m in cols:
-                    if m == args.reference or ref.empty:
+                    if m == reference or ref.empty:
                         continue
                     d = paired_groups(found, c[c["model"] == m], ref)
                     if d:
                         row[m] = f"{d['difference']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]"
                 rows.append(row)
-            print(f"\nminus {args.reference} (paired on the same test genes):\n")
+            print(f"\nminus {reference} (paired on the same test genes):\n")
             print(show(pd.DataFrame(rows)))
 
 
