@@ -168,3 +168,125 @@ def test_gan_with_mean_matching_trains(synthetic):
     s = synthetic.splits
     gan = fit("gan", s["train"], s["valid"], config=FAST, model_params={"mean_matching": 5.0})
     assert gan.hparams["mean_matching"] == 5.0 and len(gan.history) == 3
+
+
+def test_condition_groups_split_classes_and_levels_in_order():
+    from simplechrome.train.gan import condition_groups
+
+    classes = condition_groups(torch.tensor([1, 0, 1, 0]))
+    assert [g.tolist() for g in classes] == [[False, True, False, True], [True, False, True, False]]
+    levels = torch.tensor([0.7, -1.0, 0.1, 2.0, -0.3, 1.5, -2.0, 0.4])
+    groups = condition_groups(levels, n_levels=4)
+    assert len(groups) == 4 and sum(int(g.sum()) for g in groups) == 8
+    # each group's levels all lie below the next group's
+    for lower, upper in zip(groups, groups[1:], strict=False):
+        assert levels[lower].max() < levels[upper].min()
+
+
+def test_structure_gap_sees_wrong_zero_shares_mark_correlations_and_values():
+    from simplechrome.train.gan import _structure_gap
+
+    gen = torch.Generator().manual_seed(0)
+    c = torch.tensor([0] * 16 + [1] * 16)
+    real = torch.randn(32, 3, 8, generator=gen)
+    real_zero = (torch.rand(32, 3, 8, generator=gen) < 0.5).float()
+    share = real_zero.clone()
+    gaps = _structure_gap(real, share, real, real_zero, c)
+    assert [float(g) for g in gaps] == [0.0, 0.0, 0.0]
+    # probabilities that never give a zero: the gap is the real share squared
+    never, _, _ = _structure_gap(real, torch.zeros_like(share), real, real_zero, c)
+    expected = torch.stack([(real_zero[c == k].mean(0) ** 2).mean() for k in (0, 1)]).mean()
+    assert float(never) == pytest.approx(float(expected))
+    # marks made to move together: their correlation differs, the zero gap does not
+    coupled = real.clone()
+    coupled[:, 1] = coupled[:, 0]
+    zero_gap, corr_gap, _ = _structure_gap(coupled, share, real, real_zero, c)
+    assert float(zero_gap) == 0.0 and float(corr_gap) > 0.01
+    # the same genes shuffled within each class: no value gap; a mark's values doubled: a gap
+    within = torch.cat([torch.randperm(16, generator=gen), 16 + torch.randperm(16, generator=gen)])
+    _, _, same = _structure_gap(real[within], share, real, real_zero, c)
+    assert float(same) == pytest.approx(0.0, abs=1e-10)
+    louder = real.clone()
+    louder[:, 2] *= 2.0
+    _, _, value_gap = _structure_gap(louder, share, real, real_zero, c)
+    assert float(value_gap) > 0.05
+
+
+def test_smoothed_zero_draws_stay_standard_normal_but_come_in_runs():
+    from simplechrome.models.gan import Generator
+
+    draws = torch.randn(20000, 2, 30, generator=torch.Generator().manual_seed(0))
+    independent = Generator(2, 30, 2, 4, 8).smoothed(draws)
+    assert independent is draws
+    smooth = Generator(2, 30, 2, 4, 8, zero_smoothing=1.0).smoothed(draws)
+    # every bin, edges included, keeps a standard normal draw: p keeps its meaning
+    np.testing.assert_allclose(smooth.std(dim=(0, 1)).numpy(), 1.0, atol=0.03)
+    np.testing.assert_allclose(smooth.mean(dim=(0, 1)).numpy(), 0.0, atol=0.03)
+    # neighbouring bins' draws correlate, so zero decisions at p = 0.5 come in runs
+    adjacent = float(torch.corrcoef(torch.stack([smooth[:, 0, 10], smooth[:, 0, 11]]))[0, 1])
+    assert adjacent > 0.6
+    zero = smooth < 0
+    assert float((zero[..., 1:] & zero[..., :-1]).sum() / zero[..., :-1].sum()) > 0.7
+
+
+def test_zero_matching_alone_moves_the_zero_probabilities_to_the_real_share():
+    # the generator's zero logits, trained on the zero term only, reach the real share of zeros
+    from simplechrome.train.gan import _structure_gap
+
+    m = models.create("gan", n_marks=2, n_bins=6, n_outputs=2)
+    m.set_scale(np.zeros(2), np.ones(2), np.full(2, 0.5), log1p=True)
+    c = torch.tensor([0] * 32 + [1] * 32)
+    real = torch.randn(64, 2, 6)
+    real_zero = torch.zeros(64, 2, 6)
+    real_zero[c == 1, 0] = 1.0  # the high class's first mark is always empty, the rest never
+    opt = torch.optim.Adam(m.generator.parameters(), lr=0.02)
+    for _ in range(150):
+        x, _, p = m.generator.with_zero_probabilities(m.noise(64), c)
+        zero_gap, _, _ = _structure_gap(x, p, real, real_zero, c)
+        opt.zero_grad()
+        zero_gap.backward()
+        opt.step()
+    with torch.no_grad():
+        _, zero, p = m.generator.with_zero_probabilities(m.noise(64), c)
+    assert float(p[c == 1, 0].mean()) > 0.9 and float(p[c == 0, 0].mean()) < 0.1
+    assert float(zero[c == 1, 0].mean()) > 0.85 and float(zero[:, 1].mean()) < 0.1
+
+
+def test_gan_with_structure_matching_trains_on_levels(synthetic):
+    s = synthetic.splits
+    params = {
+        "mean_matching": 1.0,
+        "zero_matching": 10.0,
+        "corr_matching": 10.0,
+        "value_matching": 10.0,
+        "zero_smoothing": 1.0,
+    }
+    reg = {
+        k: dataclasses.replace(v, task="regression", y=np.linspace(0, 8, v.n_genes))
+        for k, v in s.items()
+    }
+    config = dataclasses.replace(FAST, task="regression")
+    gan = fit("gan", reg["train"], reg["valid"], config=config, model_params=params)
+    assert gan.hparams["zero_matching"] == 10.0 and gan.hparams["corr_matching"] == 10.0
+    assert gan.module.generator.zero_smoothing == 1.0
+    assert len(gan.history) == 3 and np.isfinite(gan.history["val_sliced_wasserstein"]).all()
+
+
+def test_a_generated_zero_reads_back_as_exactly_zero_counts():
+    """The generator writes an empty bin as the float32 transformed zero, ``-mean / std``;
+    inverting it must give 0 reads, not a rounding residue (the zero fractions count exact
+    zeros, and without this three of E012's marks read 0% zeros)."""
+    from simplechrome.models.gan import ConditionalGAN
+    from simplechrome.train.transform import InputTransform
+
+    rng = np.random.default_rng(0)
+    counts = rng.poisson(rng.uniform(0.2, 3.0, size=(200, 5, 1)), size=(200, 5, 20))
+    counts = counts.astype(np.float32) * 0.37  # a non-integer quantum, as real tracks have
+    transform = InputTransform().fit(counts)
+    gan = ConditionalGAN(n_marks=5, n_bins=20, n_outputs=2)
+    gan.set_scale(transform.mean, transform.std, np.full(5, 0.37), log1p=True)
+    floor = gan.generator.zero_level().expand(3, 5, 20).detach().numpy()
+    assert (transform.inverse(floor) == 0).all()
+    # and a real positive count of one quantum survives the round trip
+    one = transform(np.full((1, 5, 20), 0.37, np.float32))
+    np.testing.assert_allclose(transform.inverse(one), 0.37, rtol=1e-5)

@@ -69,10 +69,17 @@ class Generator(nn.Module):
     """
 
     def __init__(
-        self, n_marks: int, n_bins: int, n_outputs: int, latent: int, channels: int
+        self,
+        n_marks: int,
+        n_bins: int,
+        n_outputs: int,
+        latent: int,
+        channels: int,
+        zero_smoothing: float = 0.0,
     ) -> None:
         super().__init__()
         self.latent, self.n_bins = latent, n_bins
+        self.zero_smoothing = float(zero_smoothing)
         self.condition = _Condition(n_outputs, 16)
         self.start = (channels, max(1, math.ceil(n_bins / 4)))
         self.inp = nn.Linear(latent + 16, channels * self.start[1])
@@ -123,12 +130,24 @@ class Generator(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """The generated signals and which of their bins read exactly zero (``(batch, marks,
         bins)`` each; the second carries the zero probabilities' straight-through gradient)."""
+        x, zero, _ = self.with_zero_probabilities(noise, c, embedded=embedded)
+        return x, zero
+
+    def with_zero_probabilities(
+        self,
+        noise: torch.Tensor,
+        c: torch.Tensor | None = None,
+        *,
+        embedded: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``with_zeros`` and, third, each bin's probability of reading zero (what the
+        decisions were drawn from; zeros where the output is not yet on the signal's scale)."""
         half = math.ceil(self.n_bins / 2)
         a, b = self.latent, self.latent + half
         z = noise[:, :a]
         map1 = noise[:, None, a:b]  # (batch, 1, half)
         map2 = noise[:, None, b : b + self.n_bins]  # (batch, 1, bins)
-        draws = noise[:, b + self.n_bins :].view(len(z), self.n_marks, self.n_bins)
+        draws = self.smoothed(noise[:, b + self.n_bins :].view(len(z), self.n_marks, self.n_bins))
         cond = self.condition(c) if embedded is None else embedded.expand(len(z), -1)
         h = self.act(self.inp(torch.cat([z, cond], dim=1))).view(len(z), *self.start)
         h = self.conv1(self.up1(h)) + self.noise_weight1[None, :, None] * map1
@@ -137,13 +156,38 @@ class Generator(nn.Module):
         h = self.act(h)  # (batch, channels / 2, bins)
         v, logit = self.out(h).split(self.n_marks, dim=1)  # (batch, marks, bins) each
         if not self.scaled:
-            return v, torch.zeros_like(v)
+            return v, torch.zeros_like(v), torch.zeros_like(v)
         p = torch.sigmoid(logit)
         uniform = 0.5 * (1.0 + torch.erf(draws / math.sqrt(2.0)))  # the draws as uniforms
         hard = (uniform < p).to(v.dtype)
-        zero = hard + p - p.detach()  # the decision, with p's gradient straight through
-        floor = self.zero_level()  # (1, marks, 1): the transformed value of zero
-        return zero * floor + (1.0 - zero) * self.on_grid(v), zero
+        through = p - p.detach()  # zero-valued, carries p's gradient (straight through)
+        zero = hard + through
+        floor = self.zero_level().expand_as(v)  # the transformed value of zero
+        grid = self.on_grid(v)
+        # exactly the floor where the decision is zero (mixing by ``zero`` would leave a
+        # rounding error that reads as a tiny positive signal), with the mixture's gradient
+        x = torch.where(hard.bool(), floor, grid) + through * (floor - grid)
+        return x, zero, p
+
+    def smoothed(self, draws: torch.Tensor) -> torch.Tensor:
+        """The zero decisions' standard normal draws ``(batch, marks, bins)``, correlated along
+        the bins by a Gaussian kernel of ``zero_smoothing`` bins (0: independent), rescaled to
+        unit variance so that each bin still reads zero with its own probability ``p``. Real
+        empty bins come in runs (on E012 a zero bin's neighbour is zero 75-78% of the time at
+        about 50% zeros); independent draws scatter them."""
+        sigma = self.zero_smoothing
+        if sigma <= 0:
+            return draws
+        half = max(1, math.ceil(3 * sigma))
+        offsets = torch.arange(-half, half + 1, dtype=draws.dtype, device=draws.device)
+        kernel = torch.exp(-0.5 * (offsets / sigma) ** 2).view(1, 1, -1)
+        n, m, bins = draws.shape
+        out = nn.functional.conv1d(draws.reshape(n * m, 1, bins), kernel, padding=half)
+        # each bin's variance is the sum of its squared weights inside the window (fewer at
+        # the edges): dividing by its root gives every bin a standard normal draw
+        ones = torch.ones(1, 1, bins, dtype=draws.dtype, device=draws.device)
+        variance = nn.functional.conv1d(ones, kernel.square(), padding=half)
+        return (out / variance.sqrt()).view(n, m, bins)
 
     def zero_level(self) -> torch.Tensor:
         """Each mark's transformed value of an empty bin, ``(1, marks, 1)``."""
@@ -207,15 +251,25 @@ class Critic(nn.Module):
     family="gan",
     outputs=("samples",),
     defaults=TrainDefaults(lr=5e-4, batch_size=64, patience=30, max_epochs=300),
-    task_params={"n_critic": 2, "gp_weight": 10.0, "mean_matching": 0.0},
+    task_params={
+        "n_critic": 2,
+        "gp_weight": 10.0,
+        "mean_matching": 0.0,
+        "zero_matching": 0.0,
+        "corr_matching": 0.0,
+        "value_matching": 0.0,
+    },
 )
 class ConditionalGAN(nn.Module):
     """Conditional WGAN-GP over ``(marks, bins)`` signals; conditions on class or level.
 
     The module holds the generator and the critic; the objective (critic steps per generator
     step, gradient penalty, mean matching) belongs to the GAN task (``train.gan``), whose
-    parameters ``n_critic``, ``gp_weight`` and ``mean_matching`` are given with the model's.
-    ``quantize`` (default on) puts generated signals on the real signals' grid.
+    parameters ``n_critic``, ``gp_weight``, ``mean_matching``, ``zero_matching``,
+    ``corr_matching`` and ``value_matching`` are given with the model's.
+    ``quantize`` (default on) puts generated signals on the real signals' grid;
+    ``zero_smoothing`` (bins) correlates the zero decisions along the window
+    (``Generator.smoothed``).
     """
 
     def __init__(
@@ -227,11 +281,12 @@ class ConditionalGAN(nn.Module):
         latent: int = 32,
         channels: int = 64,
         quantize: bool = True,
+        zero_smoothing: float = 0.0,
     ) -> None:
         super().__init__()
         self.n_marks, self.n_bins, self.n_outputs = n_marks, n_bins, n_outputs
         self.quantize = quantize
-        self.generator = Generator(n_marks, n_bins, n_outputs, latent, channels)
+        self.generator = Generator(n_marks, n_bins, n_outputs, latent, channels, zero_smoothing)
         self.critic = Critic(n_marks, n_bins, n_outputs, channels)
 
     def set_scale(

@@ -46,12 +46,16 @@ class InputTransform:
 
     def inverse(self, z: np.ndarray) -> np.ndarray:
         """Back to the input's scale (read counts): undo the standardisation, then log1p.
-        Negative results (a generator can go below zero counts) are clipped to 0."""
+        Negative results (a generator can go below zero counts) are clipped to 0, and so are
+        values within float32 rounding of a transformed zero (``-mean / std`` is not exactly
+        representable, so an exact zero would otherwise come back as about 1e-8 counts)."""
         x = np.asarray(z, dtype=np.float64)
         if self.standardize:
             if self.mean is None or self.std is None:
                 raise RuntimeError("InputTransform used before fit()")
             x = x * self.std[None, :, None] + self.mean[None, :, None]
+            rounding = 1e-6 * (np.abs(self.mean) + 1.0)[None, :, None]
+            x = np.where(np.abs(x) <= rounding, 0.0, x)
         if self.log1p:
             x = np.expm1(x)
         return np.clip(x, 0.0, None).astype(np.float32)
