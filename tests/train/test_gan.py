@@ -260,6 +260,8 @@ def test_gan_with_structure_matching_trains_on_levels(synthetic):
         "corr_matching": 10.0,
         "value_matching": 10.0,
         "zero_smoothing": 1.0,
+        "matching_batch": 48,
+        "matching_groups": 3,
     }
     reg = {
         k: dataclasses.replace(v, task="regression", y=np.linspace(0, 8, v.n_genes))
@@ -290,3 +292,26 @@ def test_a_generated_zero_reads_back_as_exactly_zero_counts():
     # and a real positive count of one quantum survives the round trip
     one = transform(np.full((1, 5, 20), 0.37, np.float32))
     np.testing.assert_allclose(transform.inverse(one), 0.37, rtol=1e-5)
+
+
+def test_a_generator_step_can_compare_with_a_larger_sample_of_training_genes():
+    from simplechrome.train.gan import GANTask
+
+    m = models.create("gan", n_marks=2, n_bins=6, n_outputs=1)
+    x, c = torch.randn(8, 2, 6), torch.randn(8)
+    ref_x, ref_c = torch.randn(500, 2, 6), torch.randn(500)
+    plain = GANTask(m, lr=1e-3, seed=0)
+    plain.reference = (ref_x, ref_c)
+    same = plain._generator_batch(x, c, torch.zeros_like(x))
+    assert same[0] is x and same[1] is c  # matching_batch 0: the critic's batch
+    picks = []
+    for _ in range(2):
+        task = GANTask(m, lr=1e-3, seed=3, matching_batch=64)
+        task.reference = (ref_x, ref_c)
+        rx, rc, _ = task._generator_batch(x, c, torch.zeros_like(x))
+        assert rx.shape == (64, 2, 6) and rc.shape == (64,)
+        # every drawn gene is a reference gene with its own condition
+        rows = [int(torch.nonzero((ref_x == g).all(dim=(1, 2)))[0]) for g in rx]
+        assert torch.equal(ref_c[rows], rc)
+        picks.append(rows)
+    assert picks[0] == picks[1]  # seeded: the same draws for the same seed

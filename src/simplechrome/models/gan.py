@@ -258,6 +258,8 @@ class Critic(nn.Module):
         "zero_matching": 0.0,
         "corr_matching": 0.0,
         "value_matching": 0.0,
+        "matching_batch": 0,
+        "matching_groups": 4,
     },
 )
 class ConditionalGAN(nn.Module):
@@ -266,7 +268,8 @@ class ConditionalGAN(nn.Module):
     The module holds the generator and the critic; the objective (critic steps per generator
     step, gradient penalty, mean matching) belongs to the GAN task (``train.gan``), whose
     parameters ``n_critic``, ``gp_weight``, ``mean_matching``, ``zero_matching``,
-    ``corr_matching`` and ``value_matching`` are given with the model's.
+    ``corr_matching``, ``value_matching``, ``matching_batch`` and ``matching_groups`` are given
+    with the model's.
     ``quantize`` (default on) puts generated signals on the real signals' grid;
     ``zero_smoothing`` (bins) correlates the zero decisions along the window
     (``Generator.smoothed``).

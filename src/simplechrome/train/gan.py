@@ -119,10 +119,13 @@ def condition_groups(c: torch.Tensor, n_levels: int = 4) -> list[torch.Tensor]:
     return groups
 
 
-def _mean_gap(generated: torch.Tensor, real: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-    """Mean squared gap between the per-group (class or level) mean profiles of generated and
-    real genes of a batch."""
-    gaps = [((generated[g].mean(0) - real[g].mean(0)) ** 2).mean() for g in condition_groups(c)]
+def _mean_gap(
+    generated: torch.Tensor, real: torch.Tensor, c: torch.Tensor, n_levels: int = 4
+) -> torch.Tensor:
+    """Mean squared gap between the per-group (class or level group) mean profiles of
+    generated and real genes of a batch."""
+    groups = condition_groups(c, n_levels)
+    gaps = [((generated[g].mean(0) - real[g].mean(0)) ** 2).mean() for g in groups]
     return torch.stack(gaps).mean()
 
 
@@ -149,21 +152,22 @@ def _structure_gap(
     real: torch.Tensor,
     real_zero: torch.Tensor,
     c: torch.Tensor,
+    n_levels: int = 4,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Three gaps between a batch's generated and real genes, each a mean squared difference
     averaged over groups of genes with similar conditions:
 
-    - zeros (per class or level quarter): the generated bins' zero probabilities against the
-      real bins' share of exact zeros, per mark and bin (the zero decisions are draws, so their
-      probabilities, not the draws, carry the gradient);
+    - zeros (per class or group of levels, ``n_levels`` groups): the generated bins' zero
+      probabilities against the real bins' share of exact zeros, per mark and bin (the zero
+      decisions are draws, so their probabilities, not the draws, carry the gradient);
     - co-variation (per class or level half, for enough genes per estimate): the mark-mark
       correlation across genes of each gene's mean signal per mark, what the visualisation of
       mark combinations draws on;
-    - values (per class or level quarter): each mark's value quantiles over its bins, the
+    - values (per class or level group): each mark's value quantiles over its bins, the
       marginal distribution including the low counts next to the zeros.
     """
     zeros, values, corr = [], [], []
-    for g in condition_groups(c):
+    for g in condition_groups(c, n_levels):
         zeros.append(((probability[g].mean(0) - real_zero[g].mean(0)) ** 2).mean())
         values.append(((_quantiles(generated[g]) - _quantiles(real[g])) ** 2).mean())
     for g in condition_groups(c, n_levels=2):
@@ -182,9 +186,11 @@ class GANTask(HistoryTask):
     between generated zero probabilities and the real share of exact zeros per mark and bin,
     plus, with ``corr_matching`` > 0, that weight times the gap between generated and real
     mark-mark correlations, plus, with ``value_matching`` > 0, that weight times the gap
-    between their per-mark value quantiles (see ``_structure_gap``). The batch's real genes
-    give the targets: with a critic alone the mark co-variation was off by up to 0.3 in
-    correlation and the low counts were too rare (RESULTS.md, section 4).
+    between their per-mark value quantiles (see ``_structure_gap``), each over groups of
+    ``matching_groups`` levels. The batch's real genes give the targets, or, with
+    ``matching_batch`` > 0, that many training genes drawn afresh for each generator step
+    (the generator then also generates that many). With a critic alone the mark co-variation
+    was off by up to 0.4 in correlation (RESULTS.md, section 4).
 
     Validation generates, with fixed noise, one gene per validation gene under its condition
     and scores ``-(sliced Wasserstein distance)`` to the real validation genes (per class for a
@@ -203,6 +209,8 @@ class GANTask(HistoryTask):
         zero_matching: float = 0.0,
         corr_matching: float = 0.0,
         value_matching: float = 0.0,
+        matching_batch: int = 0,
+        matching_groups: int = 4,
     ) -> None:
         super().__init__(module)
         if n_critic < 1:
@@ -213,6 +221,10 @@ class GANTask(HistoryTask):
         self.n_critic, self.gp_weight, self.mean_matching = n_critic, gp_weight, mean_matching
         self.zero_matching, self.corr_matching = zero_matching, corr_matching
         self.value_matching = value_matching
+        self.matching_batch, self.matching_groups = matching_batch, matching_groups
+        # the training genes the generator's steps sample from when matching_batch > 0
+        self.reference: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._reference_rng = torch.Generator().manual_seed(seed)
         self._batches = 0
         self._val_x: list[torch.Tensor] = []
         self._val_c: list[torch.Tensor] = []
@@ -264,12 +276,16 @@ class GANTask(HistoryTask):
         self._critic_n += len(x)
         self._batches += 1
         if self._batches % self.n_critic == 0:
+            x, c, real_zero = self._generator_batch(x, c, real_zero)
             generated, zero, p = m.generator.with_zero_probabilities(m.noise(len(x)), c)
             loss_gen = -m.critic(generated, c, zero).mean()
+            groups = self.matching_groups
             if self.mean_matching > 0:
-                loss_gen = loss_gen + self.mean_matching * _mean_gap(generated, x, c)
+                loss_gen = loss_gen + self.mean_matching * _mean_gap(generated, x, c, groups)
             if self.zero_matching > 0 or self.corr_matching > 0 or self.value_matching > 0:
-                zero_gap, corr_gap, value_gap = _structure_gap(generated, p, x, real_zero, c)
+                zero_gap, corr_gap, value_gap = _structure_gap(
+                    generated, p, x, real_zero, c, groups
+                )
                 loss_gen = (
                     loss_gen
                     + self.zero_matching * zero_gap
@@ -279,6 +295,19 @@ class GANTask(HistoryTask):
             opt_gen.zero_grad()
             self.manual_backward(loss_gen)
             opt_gen.step()
+
+    def _generator_batch(
+        self, x: torch.Tensor, c: torch.Tensor, real_zero: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The real genes a generator step compares with: the critic's batch, or, with
+        ``matching_batch`` > 0 and a ``reference``, that many training genes drawn at random
+        (seeded), so the matching terms' targets are estimated from more genes per group."""
+        if self.matching_batch <= 0 or self.reference is None:
+            return x, c, real_zero
+        ref_x, ref_c = self.reference
+        pick = torch.randint(len(ref_x), (self.matching_batch,), generator=self._reference_rng)
+        x, c = ref_x[pick].to(x.device), ref_c[pick].to(x.device)
+        return x, c, self.module.zeros_of(x)
 
     def validation_step(self, batch, batch_idx: int) -> None:
         x, c = batch
@@ -351,10 +380,10 @@ class GANModel(TrainedModel):
             return InMemoryBatches(x, self._conditions(data.y), size, shuffle=shuffle,
                                    seed=config.seed)  # fmt: skip
 
+        train_batches = batches(train, config.batch_size, True)
+        task.reference = (train_batches.x, train_batches.y)
         self.module.train()
-        return run_lightning(
-            task, batches(train, config.batch_size, True), batches(valid, 4096, False), config
-        )
+        return run_lightning(task, train_batches, batches(valid, 4096, False), config)
 
     def generate(self, conditions: np.ndarray, *, seed: int = 0) -> np.ndarray:
         """Generated genes ``(n, marks, bins)``, in the transformed space, one per condition:
