@@ -17,9 +17,10 @@ T = TypeVar("T")
 class TrainConfig:
     """How a model is trained.
 
-    ``lr``, ``batch_size``, ``patience`` and ``max_epochs`` left at ``None`` take the model's
-    own defaults from its registry entry (e.g. 64-gene batches and patience 10 for
-    AttentiveChrome, 1e-2 for linear-12); a run records the values it used.
+    ``lr``, ``batch_size``, ``patience``, ``max_epochs``, ``lr_decay`` and ``lr_patience``
+    left at ``None`` take the model's own defaults from its registry entry (e.g. 64-gene
+    batches, patience 10 and a halved learning rate on a 2-epoch plateau for AttentiveChrome,
+    1e-2 for linear-12); a run records the values it used.
     """
 
     task: str = "classification"  # or "regression"
@@ -28,8 +29,8 @@ class TrainConfig:
     lr: float | None = None  # None: the model's default (1e-3 for most)
     weight_decay: float = 0.0
     patience: int | None = None  # epochs without a better validation score before stopping
-    lr_decay: float = 1.0  # < 1: multiply the learning rate by this on a validation plateau
-    lr_patience: int = 2  # epochs without a better validation score before the decay
+    lr_decay: float | None = None  # < 1: multiply the learning rate by this on a plateau
+    lr_patience: int | None = None  # epochs without a better validation score before the decay
     seed: int = 0
     log1p: bool = True
     standardize: bool = True
@@ -46,9 +47,9 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise ConfigError(f"{name} must be at least 1, not {value}")
-        if not 0 < self.lr_decay <= 1:
+        if self.lr_decay is not None and not 0 < self.lr_decay <= 1:
             raise ConfigError(f"lr_decay must be in (0, 1], not {self.lr_decay!r}")
-        if self.lr_patience < 0:
+        if self.lr_patience is not None and self.lr_patience < 0:
             raise ConfigError(f"lr_patience must be at least 0, not {self.lr_patience}")
         if self.lr is not None and (not isinstance(self.lr, (int, float)) or self.lr <= 0):
             raise ConfigError(f"lr must be a positive number, not {self.lr!r}")

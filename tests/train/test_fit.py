@@ -162,3 +162,14 @@ def test_learning_rate_decays_on_a_validation_plateau(synthetic):
     assert set(constant.history["lr"]) == {1e-3}
     with pytest.raises(Exception, match="lr_decay"):
         TrainConfig(lr_decay=1.5)
+
+
+def test_the_learning_rate_schedule_is_a_model_default_that_settings_override():
+    from simplechrome.train import resolve_config
+
+    ac = resolve_config(TrainConfig(), "attentivechrome")
+    assert (ac.lr_decay, ac.lr_patience, ac.batch_size, ac.patience) == (0.5, 2, 64, 10)
+    assert resolve_config(TrainConfig(lr_decay=1.0), "attentivechrome").lr_decay == 1.0
+    assert resolve_config(TrainConfig(lr_patience=4), "attentivechrome").lr_patience == 4
+    cnn = resolve_config(TrainConfig(), "deepchrome")
+    assert (cnn.lr_decay, cnn.lr_patience) == (1.0, 2)

@@ -48,6 +48,8 @@ class TrainDefaults:
     batch_size: int = 256
     patience: int = 6
     max_epochs: int = 60
+    lr_decay: float = 1.0  # 1: a constant learning rate
+    lr_patience: int = 2
 
 
 @dataclasses.dataclass(frozen=True)
