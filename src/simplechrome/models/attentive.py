@@ -62,6 +62,9 @@ class _TwoLevelLSTM(nn.Module):
     """
 
     attention = False
+    # 44 small parameter tensors: one fused Adam call per step instead of ~40 small updates per
+    # tensor (on 2 CPU threads 1.4 ms instead of 4 ms of a ~35 ms 64-gene step)
+    fused_adam = True
 
     def __init__(
         self,
@@ -127,8 +130,12 @@ class AttentiveChrome(_TwoLevelLSTM):
         h = self.bins(x)  # (batch, marks, bins, 2 * bin_hidden)
         # every mark's own attention at once: its context vector scores its bins
         context = torch.stack([att.score.weight[0] for att in self.bin_attention])  # (marks, 2h)
-        bin_weights = torch.softmax(torch.einsum("bmtd,md->bmt", h, context), dim=2)
-        marks = torch.einsum("bmt,bmtd->bmd", bin_weights, h)  # (batch, marks, 2 * bin_hidden)
+        if fused_lstm.usable(h, self.bin_hidden):
+            bin_weights, marks = fused_lstm.attend(h, context)
+        else:
+            bin_weights = torch.softmax(torch.einsum("bmtd,md->bmt", h, context), dim=2)
+            marks = torch.einsum("bmt,bmtd->bmd", bin_weights, h)
+        # marks: (batch, marks, 2 * bin_hidden)
         h2, _ = self.marks(marks)  # (batch, marks, 2 * mark_hidden)
         gene, mark_weights = self.mark_attention(h2)  # (batch, 2 * mark_hidden), (batch, marks)
         return AttentionOutput(self.out(gene), bin_weights, mark_weights)

@@ -135,3 +135,28 @@ def bin_level(lstms: torch.nn.ModuleList, x: torch.Tensor) -> torch.Tensor:
     )  # fmt: skip
     w_hh = torch.stack([w for m in lstms for w in (m.weight_hh_l0, m.weight_hh_l0_reverse)])
     return _Bins.apply(x, w_ih[..., 0], bias, w_hh)  # (K, G, 1) -> (K, G)
+
+
+class _Attend(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, h, context):  # type: ignore[override]
+        h, context = h.contiguous(), context.contiguous()
+        weights, pooled = extension().attend_forward(h, context)
+        ctx.save_for_backward(h, context, weights)
+        return weights, pooled
+
+    @staticmethod
+    def backward(ctx, dweights, dpooled):  # type: ignore[override]
+        h, context, weights = ctx.saved_tensors
+        if dpooled is None:
+            dpooled = torch.zeros(h.shape[:2] + h.shape[3:], dtype=h.dtype)
+        dw = torch.empty(0) if dweights is None else dweights.contiguous()
+        dh, dcontext = extension().attend_backward(dpooled.contiguous(), dw, h, context, weights)
+        return dh, dcontext.sum(0)
+
+
+def attend(h: torch.Tensor, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every mark's soft attention over its bins in one compiled call: ``h`` ``(batch, marks,
+    bins, dim)`` and one context vector per mark ``(marks, dim)`` -> the weights ``(batch,
+    marks, bins)`` (a softmax over bins) and the weighted sums ``(batch, marks, dim)``."""
+    return _Attend.apply(h, context)

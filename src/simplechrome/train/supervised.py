@@ -87,7 +87,12 @@ class SupervisedTask(HistoryTask):
         )
 
     def configure_optimizers(self):
-        optimiser = torch.optim.Adam(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        # a model with many small parameter tensors (AttentiveChrome: 44) may ask for the fused
+        # Adam kernel, one call for all of them (same update rule, different float rounding)
+        fused = bool(getattr(self.module, "fused_adam", False)) or None
+        optimiser = torch.optim.Adam(
+            self.parameters(), lr=self.lr, weight_decay=self.weight_decay, fused=fused
+        )
         if self.lr_decay >= 1.0:
             return optimiser
         # multiply the learning rate by lr_decay after lr_patience epochs without a better

@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <vector>
 #ifdef __AVX2__
 #include <immintrin.h>
@@ -271,9 +272,101 @@ std::vector<torch::Tensor> backward(torch::Tensor dout, torch::Tensor x, torch::
   });
   return {dx, dwi, db, dwh};
 }
+// AttentiveChrome's bin attention over the bin level's states h (B, M, T, D): each mark's
+// context vector ctx[m] (D) scores its bins, a softmax over bins weighs them, and the weighted
+// sum pools them. Returns the weights w (B, M, T) and the pooled states (B, M, D).
+std::vector<torch::Tensor> attend_forward(torch::Tensor h, torch::Tensor ctx) {
+  TORCH_CHECK(h.is_contiguous() && ctx.is_contiguous(), "contiguous inputs expected");
+  const int64_t B = h.size(0), M = h.size(1), T = h.size(2), D = h.size(3);
+  auto w = torch::empty({B, M, T}, h.options());
+  auto pooled = torch::zeros({B, M, D}, h.options());
+  const float* Hs = h.data_ptr<float>();
+  const float* CX = ctx.data_ptr<float>();
+  float* W = w.data_ptr<float>();
+  float* P = pooled.data_ptr<float>();
+  at::parallel_for(0, B * M, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t bm = lo; bm < hi; ++bm) {
+      const float* hb = Hs + bm * T * D;
+      const float* cm = CX + (bm % M) * D;
+      float* wb = W + bm * T;
+      float* pb = P + bm * D;
+      float top = -std::numeric_limits<float>::max();
+      for (int64_t t = 0; t < T; ++t) {
+        float s = 0.f;
+#pragma omp simd reduction(+ : s)
+        for (int64_t j = 0; j < D; ++j) s += hb[t * D + j] * cm[j];
+        wb[t] = s;
+        top = std::fmax(top, s);
+      }
+      float total = 0.f;
+      for (int64_t t = 0; t < T; ++t) {
+        wb[t] = std::exp(wb[t] - top);
+        total += wb[t];
+      }
+      const float inv = 1.f / total;
+      for (int64_t t = 0; t < T; ++t) {
+        const float wt = wb[t] * inv;
+        wb[t] = wt;
+#pragma omp simd
+        for (int64_t j = 0; j < D; ++j) pb[j] += wt * hb[t * D + j];
+      }
+    }
+  });
+  return {w, pooled};
+}
+
+// Gradients of h (B, M, T, D) and, per gene, of ctx ((B, M, D), summed over genes by the
+// caller in a fixed order) from the gradients of the pooled states (B, M, D) and of the
+// weights (B, M, T; an empty tensor where they have none).
+std::vector<torch::Tensor> attend_backward(torch::Tensor dpooled, torch::Tensor dw,
+                                           torch::Tensor h, torch::Tensor ctx, torch::Tensor w) {
+  TORCH_CHECK(dpooled.is_contiguous() && h.is_contiguous() && ctx.is_contiguous() &&
+              w.is_contiguous() && dw.is_contiguous(), "contiguous inputs expected");
+  const int64_t B = h.size(0), M = h.size(1), T = h.size(2), D = h.size(3);
+  const bool has_dw = dw.numel() > 0;
+  auto dh = torch::empty({B, M, T, D}, h.options());
+  auto dctx = torch::zeros({B, M, D}, h.options());
+  const float* DP = dpooled.data_ptr<float>();
+  const float* DW = has_dw ? dw.data_ptr<float>() : nullptr;
+  const float* Hs = h.data_ptr<float>();
+  const float* CX = ctx.data_ptr<float>();
+  const float* W = w.data_ptr<float>();
+  float* DH = dh.data_ptr<float>();
+  float* DC = dctx.data_ptr<float>();
+  at::parallel_for(0, B * M, 1, [&](int64_t lo, int64_t hi) {
+    std::vector<float> g(T);
+    for (int64_t bm = lo; bm < hi; ++bm) {
+      const float* hb = Hs + bm * T * D;
+      const float* cm = CX + (bm % M) * D;
+      const float* wb = W + bm * T;
+      const float* dp = DP + bm * D;
+      float* dhb = DH + bm * T * D;
+      float* dc = DC + bm * D;
+      float mean = 0.f;  // the weights' average of g
+      for (int64_t t = 0; t < T; ++t) {
+        float s = has_dw ? DW[bm * T + t] : 0.f;
+#pragma omp simd reduction(+ : s)
+        for (int64_t j = 0; j < D; ++j) s += hb[t * D + j] * dp[j];
+        g[t] = s;
+        mean += wb[t] * s;
+      }
+      for (int64_t t = 0; t < T; ++t) {
+        const float wt = wb[t], ds = wt * (g[t] - mean);
+#pragma omp simd
+        for (int64_t j = 0; j < D; ++j) {
+          dhb[t * D + j] = wt * dp[j] + ds * cm[j];
+          dc[j] += ds * hb[t * D + j];
+        }
+      }
+    }
+  });
+  return {dh, dctx};
+}
 }  // namespace
 
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("forward", &forward, "AttentiveChrome bin LSTMs, forward");
   m.def("backward", &backward, "AttentiveChrome bin LSTMs, backward");
+  m.def("attend_forward", &attend_forward, "AttentiveChrome bin attention, forward");
+  m.def("attend_backward", &attend_backward, "AttentiveChrome bin attention, backward");
 }
