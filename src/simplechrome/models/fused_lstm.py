@@ -1,5 +1,7 @@
 """AttentiveChrome's bin level, fused on the CPU: every mark's bidirectional LSTM over its bins
-in one compiled call (``csrc/bin_lstm.cpp``), forward and backward.
+in one compiled call (``csrc/bin_lstm.cpp``), forward and backward, and every mark's soft
+attention over its bins in another (``attend``; as ``einsum``s it took a quarter of a training
+step, three batched products over the ``(batch, marks, bins, 64)`` states and their gradients).
 
 The weights stay the ``torch.nn.LSTM`` modules' own (one per mark, as published), so a model
 computes the same function on either path and checkpoints do not change; the fused path only

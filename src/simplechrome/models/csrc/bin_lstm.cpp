@@ -1,5 +1,6 @@
 // AttentiveChrome's bin level on the CPU, fused: every mark's bidirectional LSTM (hidden 32,
-// input 1) over its bins, all marks and both directions in one call, forward and backward.
+// input 1) over its bins, all marks and both directions in one call, forward and backward;
+// and, at the end of the file, the bin attention over those states (attend_*).
 //
 // Shapes: x (B, M, T) signals; K = 2M recurrences per gene (k = 2m + direction, direction 1
 // reads the bins from the right). Weights as torch.nn.LSTM holds them, stacked over k:
