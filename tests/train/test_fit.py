@@ -173,3 +173,27 @@ def test_the_learning_rate_schedule_is_a_model_default_that_settings_override():
     assert resolve_config(TrainConfig(lr_patience=4), "attentivechrome").lr_patience == 4
     cnn = resolve_config(TrainConfig(), "deepchrome")
     assert (cnn.lr_decay, cnn.lr_patience) == (1.0, 2)
+
+
+@pytest.mark.parametrize(("name", "fused"), [("attentivechrome", True), ("deepchrome", None)])
+def test_the_registry_entry_chooses_the_fused_adam_kernel(name, fused):
+    """AttentiveChrome (44 small parameter tensors) trains with torch's fused Adam; the CNN
+    keeps the default one, so its results do not move."""
+    entry = models.get(name)
+    from simplechrome.train.transform import InputTransform
+
+    cls = TrainedModel.family_class(entry.family)
+    trained = cls(
+        name=name,
+        module=models.create(name, n_marks=5, n_bins=100),
+        transform=InputTransform(),
+        marks=("a", "b", "c", "d", "e"),
+        n_bins=100,
+        bin_size=100,
+        task="classification",
+        hparams={},
+    )
+    task = trained.make_task(TrainConfig(lr=1e-3, weight_decay=0.0, lr_decay=1.0))
+    optimiser = task.configure_optimizers()
+    assert entry.fused_adam is bool(fused)
+    assert optimiser.defaults["fused"] is fused

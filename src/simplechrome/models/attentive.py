@@ -62,9 +62,6 @@ class _TwoLevelLSTM(nn.Module):
     """
 
     attention = False
-    # 44 small parameter tensors: one fused Adam call per step instead of ~40 small updates per
-    # tensor (on 2 CPU threads 1.4 ms instead of 4 ms of a ~35 ms 64-gene step)
-    fused_adam = True
 
     def __init__(
         self,
@@ -101,6 +98,8 @@ class _TwoLevelLSTM(nn.Module):
 # the recurrent models learn faster (and, on a CPU, run faster) with 64-gene batches; their
 # validation AUROC creeps up slowly, so they get more patience than the CNN's 6 epochs
 RECURRENT_DEFAULTS = TrainDefaults(batch_size=64, patience=10)
+# both have 44 small parameter tensors: fused Adam updates them in one call per step (on 2 CPU
+# threads 1.4 ms instead of 4 ms of a ~35 ms 64-gene step)
 # AttentiveChrome also halves its learning rate after 2 epochs without a better validation
 # AUROC: on E012 (2 threads) test AUROC 0.9304, 0.9304, 0.9309 for seeds 0, 1, 2, against
 # 0.9315, 0.9283, 0.9328 at a constant rate (RESULTS.md, section 5)
@@ -112,6 +111,7 @@ ATTENTIVE_DEFAULTS = dataclasses.replace(RECURRENT_DEFAULTS, lr_decay=0.5, lr_pa
     family="supervised",
     outputs=("scores", "attention"),
     defaults=ATTENTIVE_DEFAULTS,
+    fused_adam=True,
 )
 class AttentiveChrome(_TwoLevelLSTM):
     """AttentiveChrome: per-mark BiLSTM (32/direction) + bin attention, a BiLSTM over marks
@@ -141,7 +141,7 @@ class AttentiveChrome(_TwoLevelLSTM):
         return AttentionOutput(self.out(gene), bin_weights, mark_weights)
 
 
-@register("lstm", family="supervised", defaults=RECURRENT_DEFAULTS)
+@register("lstm", family="supervised", defaults=RECURRENT_DEFAULTS, fused_adam=True)
 class LSTMChrome(_TwoLevelLSTM):
     """AttentiveChrome without attention: the last states of the same two BiLSTM levels."""
 

@@ -63,6 +63,9 @@ class ModelEntry:
     defaults: TrainDefaults = TrainDefaults()
     task_params: tuple[tuple[str, Any], ...] = ()  # (name, default) pairs
     freeze_encoder: bool = True
+    # torch's fused Adam (one call for every parameter tensor): for models with many small
+    # tensors; the same update rule, in a different float rounding
+    fused_adam: bool = False
 
     @property
     def kind(self) -> Literal["torch", "sklearn"]:
@@ -97,6 +100,7 @@ def register(
     defaults: TrainDefaults | None = None,
     task_params: dict[str, Any] | None = None,
     freeze_encoder: bool = True,
+    fused_adam: bool = False,
 ) -> Callable[[type], type]:
     """Class decorator adding a model to the registry under ``name``."""
     outputs = frozenset(outputs)
@@ -120,6 +124,7 @@ def register(
             defaults=defaults or TrainDefaults(),
             task_params=tuple((task_params or {}).items()),
             freeze_encoder=freeze_encoder,
+            fused_adam=fused_adam,
         )
         return cls
 

@@ -44,8 +44,10 @@ class SupervisedTask(HistoryTask):
         weight_decay: float,
         lr_decay: float = 1.0,
         lr_patience: int = 2,
+        fused_adam: bool = False,
     ) -> None:
         super().__init__(module)
+        self.fused_adam = fused_adam
         self.task = task
         self.lr = lr
         self.weight_decay = weight_decay
@@ -87,11 +89,11 @@ class SupervisedTask(HistoryTask):
         )
 
     def configure_optimizers(self):
-        # a model with many small parameter tensors (AttentiveChrome: 44) may ask for the fused
-        # Adam kernel, one call for all of them (same update rule, different float rounding)
-        fused = bool(getattr(self.module, "fused_adam", False)) or None
         optimiser = torch.optim.Adam(
-            self.parameters(), lr=self.lr, weight_decay=self.weight_decay, fused=fused
+            self.parameters(),
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            fused=self.fused_adam or None,  # the registry entry's choice (None: torch's default)
         )
         if self.lr_decay >= 1.0:
             return optimiser
@@ -147,6 +149,7 @@ class Predictor(TrainedModel):
             weight_decay=config.weight_decay,
             lr_decay=config.lr_decay,
             lr_patience=config.lr_patience,
+            fused_adam=self.entry.fused_adam,
         )
 
     def train_on(self, train: HistoneData, valid: HistoneData, config: TrainConfig) -> pd.DataFrame:
