@@ -11,6 +11,7 @@ from simplechrome.config import RunConfig, RunData, TrainConfig
 from simplechrome.data import compendium, make_synthetic
 from simplechrome.errors import InputError, ModelMismatchError, RunError
 from simplechrome.train import TrainedModel, fit, load_run, read_run_config, save_run
+from simplechrome.train.transform import InputTransform
 
 FAST = TrainConfig(max_epochs=4, patience=2, progress=False)
 
@@ -180,8 +181,6 @@ def test_the_registry_entry_chooses_the_fused_adam_kernel(name, fused):
     """AttentiveChrome (44 small parameter tensors) trains with torch's fused Adam; the CNN
     keeps the default one, so its results do not move."""
     entry = models.get(name)
-    from simplechrome.train.transform import InputTransform
-
     cls = TrainedModel.family_class(entry.family)
     trained = cls(
         name=name,

@@ -98,11 +98,11 @@ class _TwoLevelLSTM(nn.Module):
 # the recurrent models learn faster (and, on a CPU, run faster) with 64-gene batches; their
 # validation AUROC creeps up slowly, so they get more patience than the CNN's 6 epochs
 RECURRENT_DEFAULTS = TrainDefaults(batch_size=64, patience=10)
-# both have 44 small parameter tensors: fused Adam updates them in one call per step (on 2 CPU
-# threads 1.4 ms instead of 4 ms of a ~35 ms 64-gene step)
 # AttentiveChrome also halves its learning rate after 2 epochs without a better validation
-# AUROC: on E012 (2 threads) test AUROC 0.9304, 0.9304, 0.9309 for seeds 0, 1, 2, against
-# 0.9315, 0.9283, 0.9328 at a constant rate (RESULTS.md, section 5)
+# AUROC: on E012 (2 threads) test AUROC 0.9309, 0.9288, 0.9304, 0.9296, 0.9300 for seeds 0-4
+# (RESULTS.md, section 5; 0.9315, 0.9283, 0.9328 for seeds 0-2 at a constant rate). Both models
+# register fused_adam: 44 small parameter tensors updated in one call per step (on 2 CPU
+# threads 1.4 ms instead of 4 ms of a ~35 ms 64-gene step)
 ATTENTIVE_DEFAULTS = dataclasses.replace(RECURRENT_DEFAULTS, lr_decay=0.5, lr_patience=2)
 
 
