@@ -15,29 +15,19 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
 
 import torch
+from core import median_time  # benchmarks/core.py, beside this script
 
 from simplechrome import models
 from simplechrome.models import fused_lstm
+from simplechrome.models.attentive import einsum_attend
 
 
 def median_ms(fn, repeats: int, warmup: int = 2) -> float:
     for _ in range(warmup):
         fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
-
-
-def einsum_attend(h: torch.Tensor, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The bin attention as the model computes it where the kernel is not used."""
-    weights = torch.softmax(torch.einsum("bmtd,md->bmt", h, context), dim=2)
-    return weights, torch.einsum("bmt,bmtd->bmd", weights, h)
+    return median_time(fn, repeats) * 1000
 
 
 def main(argv: list[str] | None = None) -> int:

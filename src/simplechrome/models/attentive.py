@@ -31,6 +31,14 @@ class _SoftAttention(nn.Module):
         return (weights.unsqueeze(2) * h).sum(1), weights
 
 
+def einsum_attend(h: torch.Tensor, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every mark's soft attention over its bins (``fused_lstm.attend``'s plain-torch twin, the
+    GPU path): ``h`` ``(batch, marks, bins, dim)``, ``context`` ``(marks, dim)`` -> weights
+    ``(batch, marks, bins)`` and pooled states ``(batch, marks, dim)``."""
+    weights = torch.softmax(torch.einsum("bmtd,md->bmt", h, context), dim=2)
+    return weights, torch.einsum("bmt,bmtd->bmd", weights, h)
+
+
 class _BinEncoders(nn.Module):
     """One bidirectional LSTM per mark over its bins (AttentiveChrome's level I).
 
@@ -130,12 +138,8 @@ class AttentiveChrome(_TwoLevelLSTM):
         h = self.bins(x)  # (batch, marks, bins, 2 * bin_hidden)
         # every mark's own attention at once: its context vector scores its bins
         context = torch.stack([att.score.weight[0] for att in self.bin_attention])  # (marks, 2h)
-        if fused_lstm.usable(h, self.bin_hidden):
-            bin_weights, marks = fused_lstm.attend(h, context)
-        else:
-            bin_weights = torch.softmax(torch.einsum("bmtd,md->bmt", h, context), dim=2)
-            marks = torch.einsum("bmt,bmtd->bmd", bin_weights, h)
-        # marks: (batch, marks, 2 * bin_hidden)
+        attend = fused_lstm.attend if fused_lstm.usable(h, self.bin_hidden) else einsum_attend
+        bin_weights, marks = attend(h, context)  # marks: (batch, marks, 2 * bin_hidden)
         h2, _ = self.marks(marks)  # (batch, marks, 2 * mark_hidden)
         gene, mark_weights = self.mark_attention(h2)  # (batch, 2 * mark_hidden), (batch, marks)
         return AttentionOutput(self.out(gene), bin_weights, mark_weights)
