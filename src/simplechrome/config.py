@@ -17,8 +17,8 @@ T = TypeVar("T")
 class TrainConfig:
     """How a model is trained.
 
-    ``lr``, ``batch_size``, ``patience``, ``max_epochs``, ``lr_decay`` and ``lr_patience``
-    left at ``None`` take the model's own defaults from its registry entry (e.g. 64-gene
+    ``lr``, ``batch_size``, ``patience``, ``max_epochs``, ``lr_decay``, ``lr_patience`` and
+    ``average`` left at ``None`` take the model's own defaults from its registry entry (e.g. 64-gene
     batches, patience 10 and a halved learning rate on a 2-epoch plateau for AttentiveChrome,
     1e-2 for linear-12); a run records the values it used.
     """
@@ -31,6 +31,9 @@ class TrainConfig:
     patience: int | None = None  # epochs without a better validation score before stopping
     lr_decay: float | None = None  # < 1: multiply the learning rate by this on a plateau
     lr_patience: int | None = None  # epochs without a better validation score before the decay
+    # > 0: validate and keep an exponential moving average of the weights with this decay per
+    # step (0: the raw weights)
+    average: float | None = None
     seed: int = 0
     log1p: bool = True
     standardize: bool = True
@@ -49,6 +52,8 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be at least 1, not {value}")
         if self.lr_decay is not None and not 0 < self.lr_decay <= 1:
             raise ConfigError(f"lr_decay must be in (0, 1], not {self.lr_decay!r}")
+        if self.average is not None and not 0 <= self.average < 1:
+            raise ConfigError(f"average must be in [0, 1), not {self.average!r}")
         if self.lr_patience is not None and self.lr_patience < 0:
             raise ConfigError(f"lr_patience must be at least 0, not {self.lr_patience}")
         if self.lr is not None and (not isinstance(self.lr, (int, float)) or self.lr <= 0):

@@ -5,6 +5,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from simplechrome import models
 from simplechrome.config import RunConfig, RunData, TrainConfig
@@ -196,3 +197,35 @@ def test_the_registry_entry_chooses_the_fused_adam_kernel(name, fused):
     optimiser = task.configure_optimizers()
     assert entry.fused_adam is bool(fused)
     assert optimiser.defaults["fused"] is fused
+
+
+def test_weight_averaging_is_what_validation_scores_and_the_model_keeps(synthetic):
+    """With ``average``, validation scores an exponential moving average of the weights, and
+    the finished model is the best epoch's average: its validation AUROC is the history's best
+    score. The raw weights of the last step are something else."""
+    s = synthetic.splits
+    config = dataclasses.replace(FAST, average=0.9, patience=4, lr=3e-3)
+    trained = fit("linear", s["train"], s["valid"], config=config)
+    best = trained.history.loc[trained.history["best"], "val_score"].item()
+    assert trained.evaluate(s["valid"])["auroc"] == pytest.approx(best, abs=1e-9)
+    plain = fit("linear", s["train"], s["valid"], config=dataclasses.replace(config, average=0.0))
+    assert not np.array_equal(trained.predict_scores(s["test"]), plain.predict_scores(s["test"]))
+    with pytest.raises(Exception, match="average"):
+        TrainConfig(average=1.0)
+
+
+def test_the_average_follows_the_weights_at_the_warmed_up_rate():
+    from simplechrome.train.supervised import SupervisedTask
+
+    module = models.create("linear", n_marks=2, n_bins=4)
+    task = SupervisedTask(module, task="classification", lr=1e-3, weight_decay=0.0, average=0.5)
+    start = [p.detach().clone() for p in task.averaged.parameters()]
+    with torch.no_grad():
+        for p in module.parameters():
+            p.add_(1.0)
+    task.on_train_batch_end(None, None, 0)  # first step: rate min(0.5, 1 / 10) = 0.1
+    for a, s0 in zip(task.averaged.parameters(), start, strict=True):
+        torch.testing.assert_close(a, s0 + 0.9)
+    task.finish()
+    for a, p in zip(task.averaged.parameters(), module.parameters(), strict=True):
+        torch.testing.assert_close(a, p)

@@ -50,6 +50,7 @@ class TrainDefaults:
     max_epochs: int = 60
     lr_decay: float = 1.0  # 1: a constant learning rate
     lr_patience: int = 2
+    average: float = 0.0  # > 0: keep an exponential moving average of the weights (per step)
 
 
 @dataclasses.dataclass(frozen=True)

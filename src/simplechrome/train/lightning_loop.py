@@ -54,6 +54,10 @@ class HistoryTask(L.LightningModule):
         self._loss_sum = self._loss_sum.to(loss.device) + loss.detach() * n
         self._loss_n += n
 
+    def finish(self) -> None:
+        """Called once the best epoch's state is restored: a task whose scored weights are not
+        its module's own (e.g. an average) puts them in the module here."""
+
     def end_epoch(self, score: float, validation: dict[str, float]) -> None:
         """Log ``score`` (what early stopping maximises) and append the epoch's history row."""
         self.log("val_score", score, prog_bar=True)
@@ -120,6 +124,7 @@ def run_lightning(
         if best.best_model_path:
             state = torch.load(best.best_model_path, map_location="cpu", weights_only=True)
             task.load_state_dict(state["state_dict"])
+        task.finish()
     task.module.cpu().eval()
     history = pd.DataFrame(task.history)
     if not history.empty and best.best_model_score is not None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any, ClassVar
 
 import numpy as np
@@ -33,7 +34,14 @@ def scores_from_outputs(outputs: torch.Tensor, task: str) -> torch.Tensor:
 
 class SupervisedTask(HistoryTask):
     """Cross-entropy (classification) or MSE (regression) with Adam; validation AUROC/Pearson
-    is the early-stopping score. Optional learning-rate decay on a validation plateau."""
+    is the early-stopping score. Optional learning-rate decay on a validation plateau.
+
+    Optional weight averaging (``average`` > 0): an exponential moving average of the weights,
+    updated after every step, is what validation scores, what early stopping keeps and what
+    the finished model holds (Polyak averaging; the raw weights only train). The averaging
+    rate warms up as ``min(average, (1 + n) / (10 + n))`` after ``n`` steps, so the random
+    initial weights do not linger in the average.
+    """
 
     def __init__(
         self,
@@ -45,9 +53,14 @@ class SupervisedTask(HistoryTask):
         lr_decay: float = 1.0,
         lr_patience: int = 2,
         fused_adam: bool = False,
+        average: float = 0.0,
     ) -> None:
         super().__init__(module)
         self.fused_adam = fused_adam
+        self.average = average
+        self._steps = 0
+        if average > 0:
+            self.averaged = copy.deepcopy(module).requires_grad_(False)
         self.task = task
         self.lr = lr
         self.weight_decay = weight_decay
@@ -72,9 +85,27 @@ class SupervisedTask(HistoryTask):
         self.add_loss(loss, len(y))
         return loss
 
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        if self.average > 0:
+            self._steps += 1
+            rate = min(self.average, self._steps / (9 + self._steps))
+            with torch.no_grad():
+                torch._foreach_lerp_(
+                    list(self.averaged.parameters()), list(self.module.parameters()), 1 - rate
+                )
+
+    def scored_module(self) -> nn.Module:
+        """The weights validation scores: the average when there is one."""
+        return self.averaged if self.average > 0 else self.module
+
+    def finish(self) -> None:
+        if self.average > 0:  # the finished model is the (restored best epoch's) average
+            self.module.load_state_dict(self.averaged.state_dict())
+
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         x, y = batch
-        self._val_scores.append(scores_from_outputs(self(x), self.task).float().cpu())
+        outputs = logits_of(self.scored_module()(x))
+        self._val_scores.append(scores_from_outputs(outputs, self.task).float().cpu())
         self._val_y.append(y.cpu())
 
     def on_validation_epoch_end(self) -> None:
@@ -150,6 +181,7 @@ class Predictor(TrainedModel):
             lr_decay=config.lr_decay,
             lr_patience=config.lr_patience,
             fused_adam=self.entry.fused_adam,
+            average=config.average,
         )
 
     def train_on(self, train: HistoneData, valid: HistoneData, config: TrainConfig) -> pd.DataFrame:
