@@ -17,17 +17,17 @@ T = TypeVar("T")
 class TrainConfig:
     """How a model is trained.
 
-    ``lr``, ``batch_size``, ``patience``, ``max_epochs``, ``lr_decay``, ``lr_patience`` and
-    ``average`` left at ``None`` take the model's own defaults from its registry entry (e.g. 64-gene
-    batches, patience 10 and a halved learning rate on a 2-epoch plateau for AttentiveChrome,
-    1e-2 for linear-12); a run records the values it used.
+    ``lr``, ``weight_decay``, ``batch_size``, ``patience``, ``max_epochs``, ``lr_decay``,
+    ``lr_patience`` and ``average`` left at ``None`` take the model's own defaults from its
+    registry entry (e.g. 64-gene batches, patience 10 and a halved learning rate on a 2-epoch
+    plateau for AttentiveChrome, 1e-2 for linear-12); a run records the values it used.
     """
 
     task: str = "classification"  # or "regression"
     max_epochs: int | None = None  # None: the model's default (60 for most)
     batch_size: int | None = None  # None: the model's default (256 for most)
     lr: float | None = None  # None: the model's default (1e-3 for most)
-    weight_decay: float = 0.0
+    weight_decay: float | None = None  # None: the model's default (0 for most)
     patience: int | None = None  # epochs without a better validation score before stopping
     lr_decay: float | None = None  # < 1: multiply the learning rate by this on a plateau
     lr_patience: int | None = None  # epochs without a better validation score before the decay
@@ -52,6 +52,10 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be at least 1, not {value}")
         if self.lr_decay is not None and not 0 < self.lr_decay <= 1:
             raise ConfigError(f"lr_decay must be in (0, 1], not {self.lr_decay!r}")
+        if self.weight_decay is not None and (
+            not isinstance(self.weight_decay, (int, float)) or self.weight_decay < 0
+        ):
+            raise ConfigError(f"weight_decay must be a number >= 0, not {self.weight_decay!r}")
         if self.average is not None and not 0 <= self.average < 1:
             raise ConfigError(f"average must be in [0, 1), not {self.average!r}")
         if self.lr_patience is not None and self.lr_patience < 0:

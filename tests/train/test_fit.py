@@ -11,7 +11,14 @@ from simplechrome import models
 from simplechrome.config import RunConfig, RunData, TrainConfig
 from simplechrome.data import compendium, make_synthetic
 from simplechrome.errors import InputError, ModelMismatchError, RunError
-from simplechrome.train import TrainedModel, fit, load_run, read_run_config, save_run
+from simplechrome.train import (
+    TrainedModel,
+    fit,
+    load_run,
+    read_run_config,
+    resolve_config,
+    save_run,
+)
 from simplechrome.train.transform import InputTransform
 
 FAST = TrainConfig(max_epochs=4, patience=2, progress=False)
@@ -167,14 +174,16 @@ def test_learning_rate_decays_on_a_validation_plateau(synthetic):
 
 
 def test_the_learning_rate_schedule_is_a_model_default_that_settings_override():
-    from simplechrome.train import resolve_config
-
     ac = resolve_config(TrainConfig(), "attentivechrome")
     assert (ac.lr_decay, ac.lr_patience, ac.batch_size, ac.patience) == (0.5, 2, 64, 10)
     assert resolve_config(TrainConfig(lr_decay=1.0), "attentivechrome").lr_decay == 1.0
     assert resolve_config(TrainConfig(lr_patience=4), "attentivechrome").lr_patience == 4
     cnn = resolve_config(TrainConfig(), "deepchrome")
     assert (cnn.lr_decay, cnn.lr_patience) == (1.0, 2)
+    assert (cnn.weight_decay, cnn.average, ac.weight_decay, ac.average) == (0.0, 0.0, 0.0, 0.0)
+    assert resolve_config(TrainConfig(weight_decay=1e-4), "attentivechrome").weight_decay == 1e-4
+    with pytest.raises(Exception, match="weight_decay"):
+        TrainConfig(weight_decay=-1.0)
 
 
 @pytest.mark.parametrize(("name", "fused"), [("attentivechrome", True), ("deepchrome", None)])
@@ -193,7 +202,7 @@ def test_the_registry_entry_chooses_the_fused_adam_kernel(name, fused):
         task="classification",
         hparams={},
     )
-    task = trained.make_task(TrainConfig(lr=1e-3, weight_decay=0.0, lr_decay=1.0))
+    task = trained.make_task(resolve_config(TrainConfig(lr_decay=1.0), name))
     optimiser = task.configure_optimizers()
     assert entry.fused_adam is bool(fused)
     assert optimiser.defaults["fused"] is fused

@@ -45,6 +45,7 @@ class TrainDefaults:
     """A model's own training settings: what ``train`` uses unless told otherwise."""
 
     lr: float = 1e-3
+    weight_decay: float = 0.0  # Adam's L2 penalty
     batch_size: int = 256
     patience: int = 6
     max_epochs: int = 60
