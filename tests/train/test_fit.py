@@ -238,3 +238,16 @@ def test_the_average_follows_the_weights_at_the_warmed_up_rate():
     task.finish()
     for a, p in zip(task.averaged.parameters(), module.parameters(), strict=True):
         torch.testing.assert_close(a, p)
+
+
+def test_the_average_takes_the_training_modules_buffers():
+    """A batch norm's running statistics are not averaged weights: the average uses the
+    training module's own."""
+    from simplechrome.train.supervised import SupervisedTask
+
+    module = torch.nn.Sequential(torch.nn.BatchNorm1d(3), torch.nn.Linear(3, 2))
+    task = SupervisedTask(module, task="classification", lr=1e-3, weight_decay=0.0, average=0.9)
+    module.train()
+    module(torch.randn(16, 3) + 5.0)  # moves the running mean
+    task.on_train_batch_end(None, None, 0)
+    torch.testing.assert_close(task.averaged[0].running_mean, module[0].running_mean)

@@ -93,6 +93,10 @@ class SupervisedTask(HistoryTask):
                 torch._foreach_lerp_(
                     list(self.averaged.parameters()), list(self.module.parameters()), 1 - rate
                 )
+                # buffers (e.g. a batch norm's running statistics) are the training module's
+                pairs = zip(self.averaged.buffers(), self.module.buffers(), strict=True)
+                for mine, theirs in pairs:
+                    mine.copy_(theirs)
 
     def scored_module(self) -> nn.Module:
         """The weights validation scores: the average when there is one."""
