@@ -11,14 +11,15 @@ import yaml
 from .errors import ConfigError
 
 T = TypeVar("T")
+LR_SCHEDULES = ("plateau", "cosine")
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     """How a model is trained.
 
-    ``lr``, ``weight_decay``, ``batch_size``, ``patience``, ``max_epochs``, ``lr_decay``,
-    ``lr_patience`` and ``average`` left at ``None`` take the model's own defaults from its
+    ``lr``, ``weight_decay``, ``batch_size``, ``patience``, ``max_epochs``, ``lr_schedule``,
+    ``lr_decay``, ``lr_patience`` and ``average`` left at ``None`` take the model's own defaults from its
     registry entry (e.g. 64-gene batches, patience 10 and a halved learning rate on a 2-epoch
     plateau for AttentiveChrome, 1e-2 for linear-12); a run records the values it used.
     """
@@ -29,6 +30,9 @@ class TrainConfig:
     lr: float | None = None  # None: the model's default (1e-3 for most)
     weight_decay: float | None = None  # None: the model's default (0 for most)
     patience: int | None = None  # epochs without a better validation score before stopping
+    # "plateau": the rate stays, or is multiplied by lr_decay (< 1) on a validation plateau;
+    # "cosine": it falls along a half cosine from lr to 0 over max_epochs, step by step
+    lr_schedule: str | None = None
     lr_decay: float | None = None  # < 1: multiply the learning rate by this on a plateau
     lr_patience: int | None = None  # epochs without a better validation score before the decay
     # > 0: validate and keep an exponential moving average of the weights with this decay per
@@ -50,6 +54,10 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise ConfigError(f"{name} must be at least 1, not {value}")
+        if self.lr_schedule is not None and self.lr_schedule not in LR_SCHEDULES:
+            raise ConfigError(
+                f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, not {self.lr_schedule!r}"
+            )
         if self.lr_decay is not None and not 0 < self.lr_decay <= 1:
             raise ConfigError(f"lr_decay must be in (0, 1], not {self.lr_decay!r}")
         if self.weight_decay is not None and (

@@ -173,6 +173,18 @@ def test_learning_rate_decays_on_a_validation_plateau(synthetic):
         TrainConfig(lr_decay=1.5)
 
 
+def test_a_cosine_schedule_falls_step_by_step_from_lr_to_zero_over_max_epochs(synthetic):
+    s = synthetic.splits
+    config = dataclasses.replace(FAST, lr=1e-2, lr_schedule="cosine", patience=10)
+    h = fit("linear", s["train"], s["valid"], config=config).history
+    # the rate after each epoch's last step: half a cosine over the 4 epochs' steps
+    expected = [1e-2 * 0.5 * (1 + np.cos(np.pi * (e + 1) / 4)) for e in range(4)]
+    assert h["lr"].tolist() == pytest.approx(expected, abs=1e-9)
+    assert resolve_config(TrainConfig(), "deepchrome").lr_schedule == "plateau"
+    with pytest.raises(Exception, match="lr_schedule"):
+        TrainConfig(lr_schedule="linear")
+
+
 def test_the_learning_rate_schedule_is_a_model_default_that_settings_override():
     ac = resolve_config(TrainConfig(), "attentivechrome")
     assert (ac.lr_decay, ac.lr_patience, ac.batch_size, ac.patience) == (0.5, 2, 64, 10)

@@ -49,6 +49,7 @@ class TrainDefaults:
     batch_size: int = 256
     patience: int = 6
     max_epochs: int = 60
+    lr_schedule: str = "plateau"  # or "cosine" (TrainConfig.lr_schedule)
     lr_decay: float = 1.0  # 1: a constant learning rate
     lr_patience: int = 2
     average: float = 0.0  # > 0: keep an exponential moving average of the weights (per step)

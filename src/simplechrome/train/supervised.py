@@ -50,6 +50,7 @@ class SupervisedTask(HistoryTask):
         task: str,
         lr: float,
         weight_decay: float,
+        lr_schedule: str = "plateau",
         lr_decay: float = 1.0,
         lr_patience: int = 2,
         fused_adam: bool = False,
@@ -64,6 +65,7 @@ class SupervisedTask(HistoryTask):
         self.task = task
         self.lr = lr
         self.weight_decay = weight_decay
+        self.lr_schedule = lr_schedule
         self.lr_decay = lr_decay
         self.lr_patience = lr_patience
         self._val_scores: list[torch.Tensor] = []
@@ -130,6 +132,14 @@ class SupervisedTask(HistoryTask):
             weight_decay=self.weight_decay,
             fused=self.fused_adam or None,  # the registry entry's choice (None: torch's default)
         )
+        if self.lr_schedule == "cosine":
+            # a half cosine from lr to 0 over every step of max_epochs, updated each step
+            steps = max(1, int(self.trainer.estimated_stepping_batches))
+            cosine = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=steps)
+            return {
+                "optimizer": optimiser,
+                "lr_scheduler": {"scheduler": cosine, "interval": "step"},
+            }
         if self.lr_decay >= 1.0:
             return optimiser
         # multiply the learning rate by lr_decay after lr_patience epochs without a better
@@ -182,6 +192,7 @@ class Predictor(TrainedModel):
             task=config.task,
             lr=config.lr,
             weight_decay=config.weight_decay,
+            lr_schedule=config.lr_schedule,
             lr_decay=config.lr_decay,
             lr_patience=config.lr_patience,
             fused_adam=self.entry.fused_adam,
