@@ -19,9 +19,10 @@ class TrainConfig:
     """How a model is trained.
 
     ``lr``, ``weight_decay``, ``batch_size``, ``patience``, ``max_epochs``, ``lr_schedule``,
-    ``lr_decay``, ``lr_patience`` and ``average`` left at ``None`` take the model's own defaults from its
-    registry entry (e.g. 64-gene batches, patience 10 and a halved learning rate on a 2-epoch
-    plateau for AttentiveChrome, 1e-2 for linear-12); a run records the values it used.
+    ``lr_decay``, ``lr_patience`` and ``average`` left at ``None`` take the model's own
+    defaults from its registry entry (e.g. 64-gene batches, patience 10 and a halved learning
+    rate on a 2-epoch plateau for AttentiveChrome, 1e-2 for linear-12); a run records the
+    values it used.
     """
 
     task: str = "classification"  # or "regression"
