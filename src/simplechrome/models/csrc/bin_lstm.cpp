@@ -8,14 +8,17 @@
 // order i, f, g, o. Output out (B, M, T, 2H): forward states then backward states, in genome
 // order, as torch's bidirectional LSTM returns them per mark.
 //
-// Two sequences of the same k are advanced together, so each weight row loaded from L1 feeds
-// two genes; the matrix products are written with AVX2/FMA intrinsics (8 floats a register),
-// with a plain loop where AVX2 is absent. exp() is evaluated as 2^n * 2^f with a degree-7
+// Forward, two sequences of the same k are advanced together, so each weight row loaded from L1
+// feeds two genes; backward, every gene of the batch takes each step together, so the step's
+// w_hh gradient is one product over the batch, its accumulator read and written once a step.
+// The matrix products are written with AVX2/FMA intrinsics (8 floats a register), with a plain
+// loop where AVX2 is absent. exp() is evaluated as 2^n * 2^f with a degree-7
 // polynomial: pure arithmetic, vectorised, relative error below 2e-7. Each weight group k is
 // summed by one thread in a fixed order, so gradients are the same on every run.
 #include <torch/extension.h>
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -79,17 +82,11 @@ inline void matvec_hg(const float* w, const float* h0, const float* h1, float* g
 #endif
 }
 
-// dh[n][j] = sum_q d[n][q] * w[q][j], and acc[q][j] += d[0][q] hp[0][j] + d[1][q] hp[1][j]
-// (w, acc: (G, H) row-major).
-inline void backprop_gh(const float* w, const float* d0, const float* d1, const float* hp0,
-                        const float* hp1, float* dh0, float* dh1, float* acc) {
+// dh[n][j] = sum_q d[n][q] * w[q][j] for two sequences (w: (G, H) row-major).
+inline void backprop_h(const float* w, const float* d0, const float* d1, float* dh0, float* dh1) {
 #ifdef __AVX2__
   __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
   __m256 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-  const __m256 p0 = _mm256_loadu_ps(hp0), p1 = _mm256_loadu_ps(hp0 + 8);
-  const __m256 p2 = _mm256_loadu_ps(hp0 + 16), p3 = _mm256_loadu_ps(hp0 + 24);
-  const __m256 r0 = _mm256_loadu_ps(hp1), r1 = _mm256_loadu_ps(hp1 + 8);
-  const __m256 r2 = _mm256_loadu_ps(hp1 + 16), r3 = _mm256_loadu_ps(hp1 + 24);
   for (int q = 0; q < G; ++q) {
     const float* row = w + q * H;
     const __m256 w0 = _mm256_loadu_ps(row), w1 = _mm256_loadu_ps(row + 8);
@@ -99,15 +96,6 @@ inline void backprop_gh(const float* w, const float* d0, const float* d1, const 
     a2 = _mm256_fmadd_ps(x0, w2, a2); a3 = _mm256_fmadd_ps(x0, w3, a3);
     b0 = _mm256_fmadd_ps(x1, w0, b0); b1 = _mm256_fmadd_ps(x1, w1, b1);
     b2 = _mm256_fmadd_ps(x1, w2, b2); b3 = _mm256_fmadd_ps(x1, w3, b3);
-    float* out = acc + q * H;
-    __m256 c0 = _mm256_loadu_ps(out), c1 = _mm256_loadu_ps(out + 8);
-    __m256 c2 = _mm256_loadu_ps(out + 16), c3 = _mm256_loadu_ps(out + 24);
-    c0 = _mm256_fmadd_ps(x0, p0, c0); c1 = _mm256_fmadd_ps(x0, p1, c1);
-    c2 = _mm256_fmadd_ps(x0, p2, c2); c3 = _mm256_fmadd_ps(x0, p3, c3);
-    c0 = _mm256_fmadd_ps(x1, r0, c0); c1 = _mm256_fmadd_ps(x1, r1, c1);
-    c2 = _mm256_fmadd_ps(x1, r2, c2); c3 = _mm256_fmadd_ps(x1, r3, c3);
-    _mm256_storeu_ps(out, c0); _mm256_storeu_ps(out + 8, c1);
-    _mm256_storeu_ps(out + 16, c2); _mm256_storeu_ps(out + 24, c3);
   }
   _mm256_storeu_ps(dh0, a0); _mm256_storeu_ps(dh0 + 8, a1);
   _mm256_storeu_ps(dh0 + 16, a2); _mm256_storeu_ps(dh0 + 24, a3);
@@ -116,15 +104,48 @@ inline void backprop_gh(const float* w, const float* d0, const float* d1, const 
 #else
   for (int j = 0; j < H; ++j) { dh0[j] = 0.f; dh1[j] = 0.f; }
   for (int q = 0; q < G; ++q)
-    for (int j = 0; j < H; ++j) {
-      dh0[j] += d0[q] * w[q * H + j];
-      dh1[j] += d1[q] * w[q * H + j];
-      acc[q * H + j] += d0[q] * hp0[j] + d1[q] * hp1[j];
-    }
+    for (int j = 0; j < H; ++j) { dh0[j] += d0[q] * w[q * H + j]; dh1[j] += d1[q] * w[q * H + j]; }
 #endif
 }
 
-// out (B, M, T, 2H); when `keep`, also acts (K, B, T, G) and cs (K, B, T, H) for backward.
+// acc[q][j] += sum_n d[n][q] hp[n][j] over n sequences (d: (n, G), hp: (n, H), acc: (G, H)):
+// two rows of acc stay in registers while every sequence passes, so acc is read and written
+// once a step, not once per sequence.
+inline void outer_gh(const float* d, const float* hp, int64_t n, float* acc) {
+  for (int q = 0; q < G; q += 2) {
+#ifdef __AVX2__
+    float* r0 = acc + q * H;
+    float* r1 = r0 + H;
+    __m256 a0 = _mm256_loadu_ps(r0), a1 = _mm256_loadu_ps(r0 + 8);
+    __m256 a2 = _mm256_loadu_ps(r0 + 16), a3 = _mm256_loadu_ps(r0 + 24);
+    __m256 b0 = _mm256_loadu_ps(r1), b1 = _mm256_loadu_ps(r1 + 8);
+    __m256 b2 = _mm256_loadu_ps(r1 + 16), b3 = _mm256_loadu_ps(r1 + 24);
+    for (int64_t b = 0; b < n; ++b) {
+      const float* p = hp + b * H;
+      const __m256 p0 = _mm256_loadu_ps(p), p1 = _mm256_loadu_ps(p + 8);
+      const __m256 p2 = _mm256_loadu_ps(p + 16), p3 = _mm256_loadu_ps(p + 24);
+      const __m256 x0 = _mm256_broadcast_ss(d + b * G + q);
+      const __m256 x1 = _mm256_broadcast_ss(d + b * G + q + 1);
+      a0 = _mm256_fmadd_ps(x0, p0, a0); a1 = _mm256_fmadd_ps(x0, p1, a1);
+      a2 = _mm256_fmadd_ps(x0, p2, a2); a3 = _mm256_fmadd_ps(x0, p3, a3);
+      b0 = _mm256_fmadd_ps(x1, p0, b0); b1 = _mm256_fmadd_ps(x1, p1, b1);
+      b2 = _mm256_fmadd_ps(x1, p2, b2); b3 = _mm256_fmadd_ps(x1, p3, b3);
+    }
+    _mm256_storeu_ps(r0, a0); _mm256_storeu_ps(r0 + 8, a1);
+    _mm256_storeu_ps(r0 + 16, a2); _mm256_storeu_ps(r0 + 24, a3);
+    _mm256_storeu_ps(r1, b0); _mm256_storeu_ps(r1 + 8, b1);
+    _mm256_storeu_ps(r1 + 16, b2); _mm256_storeu_ps(r1 + 24, b3);
+#else
+    for (int64_t b = 0; b < n; ++b)
+      for (int r = 0; r < 2; ++r)
+        for (int j = 0; j < H; ++j)
+          acc[(q + r) * H + j] += d[b * G + q + r] * hp[b * H + j];
+#endif
+  }
+}
+
+// out (B, M, T, 2H); when `keep`, also acts (K, T, B, G) and cs (K, T, B, H) for backward, in
+// step order (t for direction 0, T - 1 - t for 1), every gene of a step side by side.
 std::vector<torch::Tensor> forward(torch::Tensor x, torch::Tensor w_ih, torch::Tensor bias,
                                    torch::Tensor wt, bool keep) {
   TORCH_CHECK(x.is_contiguous() && w_ih.is_contiguous() && bias.is_contiguous() &&
@@ -133,8 +154,8 @@ std::vector<torch::Tensor> forward(torch::Tensor x, torch::Tensor w_ih, torch::T
   TORCH_CHECK(wt.size(1) == H && wt.size(2) == G, "hidden size must be 32");
   const int64_t B = x.size(0), M = x.size(1), T = x.size(2), K = 2 * M;
   auto out = torch::empty({B, M, T, 2 * H}, x.options());
-  auto acts = keep ? torch::empty({K, B, T, G}, x.options()) : torch::empty({0}, x.options());
-  auto cs = keep ? torch::empty({K, B, T, H}, x.options()) : torch::empty({0}, x.options());
+  auto acts = keep ? torch::empty({K, T, B, G}, x.options()) : torch::empty({0}, x.options());
+  auto cs = keep ? torch::empty({K, T, B, H}, x.options()) : torch::empty({0}, x.options());
   const float* X = x.data_ptr<float>();
   const float* WI = w_ih.data_ptr<float>();
   const float* BI = bias.data_ptr<float>();
@@ -164,8 +185,8 @@ std::vector<torch::Tensor> forward(torch::Tensor x, torch::Tensor w_ih, torch::T
         for (int n = 0; n < nb; ++n) {
           const int64_t b = b0 + n;
           float* o = O + ((b * M + m) * T + t) * 2 * H + d * H;
-          float* a = keep ? A + ((k * B + b) * T + s) * G : g[n];
-          float* cc = keep ? C + ((k * B + b) * T + s) * H : c[n];
+          float* a = keep ? A + ((k * T + s) * B + b) * G : g[n];
+          float* cc = keep ? C + ((k * T + s) * B + b) * H : c[n];
           const float* gn = g[n];
           float* cn_ = c[n];
           float* hn_ = h[n];
@@ -210,7 +231,10 @@ std::vector<torch::Tensor> backward(torch::Tensor dout, torch::Tensor x, torch::
   float* DB = db.data_ptr<float>();
   float* DWH = dwh.data_ptr<float>();
   at::parallel_for(0, K, 1, [&](int64_t lo, int64_t hi) {
-    alignas(32) float dh[2][H], dc[2][H], dg[2][G], hp[2][H];
+    // every gene of the batch advances one step at a time, so each step's w_hh gradient is
+    // one product over the batch (outer_gh) rather than a read-modify-write per gene pair
+    const int64_t B2 = (B + 1) / 2 * 2;  // an odd batch gets a zero-gradient partner gene
+    std::vector<float> dh(B2 * H), dc(B2 * H), dg(B2 * G), hp(B2 * H);
     for (int64_t k = lo; k < hi; ++k) {
       const int64_t m = k / 2, d = k % 2;
       const float* wk = WH + k * G * H;
@@ -218,56 +242,50 @@ std::vector<torch::Tensor> backward(torch::Tensor dout, torch::Tensor x, torch::
       float* dwh_k = DWH + k * G * H;
       float* dwi_k = DWI + k * G;
       float* db_k = DB + k * G;
-      for (int64_t b0 = 0; b0 < B; b0 += 2) {
-        const int nb = b0 + 1 < B ? 2 : 1;
-        std::memset(dh, 0, sizeof(dh));
-        std::memset(dc, 0, sizeof(dc));
-        for (int64_t s = T - 1; s >= 0; --s) {
-          const int64_t t = d ? T - 1 - s : s;
-          for (int n = 0; n < 2; ++n) {
-            if (n >= nb) {  // an absent second gene: zero gradient, zero state
-              std::memset(dg[n], 0, sizeof(dg[n]));
-              std::memset(hp[n], 0, sizeof(hp[n]));
-              continue;
-            }
-            const int64_t b = b0 + n;
-            const float* a = A + ((k * B + b) * T + s) * G;
-            const float* c = C + ((k * B + b) * T + s) * H;
-            const float* dos = DO + ((b * M + m) * T + t) * 2 * H + d * H;
-            if (s > 0) {  // the state before this step: the previous step's output
-              const int64_t tp = d ? t + 1 : t - 1;
-              std::memcpy(hp[n], O + ((b * M + m) * T + tp) * 2 * H + d * H, sizeof(hp[n]));
-            } else {
-              std::memset(hp[n], 0, sizeof(hp[n]));
-            }
-            float* dgn = dg[n];
-            float* dhn = dh[n];
-            float* dcn = dc[n];
-#pragma omp simd
-            for (int q = 0; q < H; ++q) {
-              const float gi = a[q], gf = a[H + q], gg = a[2 * H + q], go = a[3 * H + q];
-              const float cprev = s > 0 ? c[q - H] : 0.f;
-              const float tc = tanh_(c[q]);
-              const float dhq = dhn[q] + dos[q];
-              const float dcq = dcn[q] + dhq * go * (1.f - tc * tc);
-              dgn[q] = dcq * gg * gi * (1.f - gi);
-              dgn[H + q] = dcq * cprev * gf * (1.f - gf);
-              dgn[2 * H + q] = dcq * gi * (1.f - gg * gg);
-              dgn[3 * H + q] = dhq * tc * go * (1.f - go);
-              dcn[q] = dcq * gf;
-            }
-            const float xt = X[(b * M + m) * T + t];
-            float dxt = 0.f;
-#pragma omp simd reduction(+ : dxt)
-            for (int q = 0; q < G; ++q) {
-              dwi_k[q] += dgn[q] * xt;
-              db_k[q] += dgn[q];
-              dxt += dgn[q] * wi[q];
-            }
-            DX[(k * B + b) * T + t] = dxt;
+      std::fill(dh.begin(), dh.end(), 0.f);
+      std::fill(dc.begin(), dc.end(), 0.f);
+      std::fill(dg.begin(), dg.end(), 0.f);
+      for (int64_t s = T - 1; s >= 0; --s) {
+        const int64_t t = d ? T - 1 - s : s;
+        for (int64_t b = 0; b < B; ++b) {
+          if (s > 0) {  // the state before this step (the previous step's output), side by side
+            const int64_t tp = d ? t + 1 : t - 1;
+            std::memcpy(hp.data() + b * H, O + ((b * M + m) * T + tp) * 2 * H + d * H,
+                        H * sizeof(float));
           }
-          backprop_gh(wk, dg[0], dg[1], hp[0], hp[1], dh[0], dh[1], dwh_k);
+          const float* a = A + ((k * T + s) * B + b) * G;
+          const float* c = C + ((k * T + s) * B + b) * H;
+          const float* dos = DO + ((b * M + m) * T + t) * 2 * H + d * H;
+          float* dgn = dg.data() + b * G;
+          float* dhn = dh.data() + b * H;
+          float* dcn = dc.data() + b * H;
+#pragma omp simd
+          for (int q = 0; q < H; ++q) {
+            const float gi = a[q], gf = a[H + q], gg = a[2 * H + q], go = a[3 * H + q];
+            const float cprev = s > 0 ? c[q - B * H] : 0.f;
+            const float tc = tanh_(c[q]);
+            const float dhq = dhn[q] + dos[q];
+            const float dcq = dcn[q] + dhq * go * (1.f - tc * tc);
+            dgn[q] = dcq * gg * gi * (1.f - gi);
+            dgn[H + q] = dcq * cprev * gf * (1.f - gf);
+            dgn[2 * H + q] = dcq * gi * (1.f - gg * gg);
+            dgn[3 * H + q] = dhq * tc * go * (1.f - go);
+            dcn[q] = dcq * gf;
+          }
+          const float xt = X[(b * M + m) * T + t];
+          float dxt = 0.f;
+#pragma omp simd reduction(+ : dxt)
+          for (int q = 0; q < G; ++q) {
+            dwi_k[q] += dgn[q] * xt;
+            db_k[q] += dgn[q];
+            dxt += dgn[q] * wi[q];
+          }
+          DX[(k * B + b) * T + t] = dxt;
         }
+        for (int64_t b = 0; b < B2; b += 2)
+          backprop_h(wk, dg.data() + b * G, dg.data() + (b + 1) * G, dh.data() + b * H,
+                     dh.data() + (b + 1) * H);
+        if (s > 0) outer_gh(dg.data(), hp.data(), B, dwh_k);  // the states are zero at s = 0
       }
     }
   });
