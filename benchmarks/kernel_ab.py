@@ -8,6 +8,7 @@ rounding apart) and prints JSON: median milliseconds per version and the median 
 per-round ratios (base / now; above 1: now is faster).
 
     python benchmarks/kernel_ab.py --base HEAD~1
+    python benchmarks/kernel_ab.py --base HEAD --flags="-mrecip"   # a compiler flag, same source
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ from simplechrome.models import fused_lstm
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def build(name: str, source: str, folder: Path):
+def build(name: str, source: str, folder: Path, extra: list[str] = ()):
     path = folder / f"{name}.cpp"
     path.write_text(source)
-    return load(f"ab_{name}", [str(path)], extra_cflags=fused_lstm.FLAGS,
+    return load(f"ab_{name}", [str(path)], extra_cflags=[*fused_lstm.FLAGS, *extra],
                 extra_ldflags=["-fopenmp"], build_directory=str(folder))  # fmt: skip
 
 
@@ -41,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--rounds", type=int, default=15)
+    p.add_argument(
+        "--flags", default="", help='more compiler flags for the version now: --flags="-mrecip"'
+    )
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     rel = fused_lstm.SOURCE.relative_to(ROOT).as_posix()
@@ -50,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="kernel-ab-") as tmp:
         kernels = {
             "base": build("base", old, Path(tmp)),
-            "now": build("now", fused_lstm.SOURCE.read_text(), Path(tmp)),
+            "now": build("now", fused_lstm.SOURCE.read_text(), Path(tmp), args.flags.split()),
         }
         b, m, t, h = args.batch_size, 5, 100, fused_lstm.HIDDEN
         k, g = 2 * m, 4 * h
@@ -76,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     for a, c in zip(grads["base"], grads["now"], strict=True):
         torch.testing.assert_close(c, a, rtol=1e-4, atol=1e-3)
     result: dict[str, object] = {"base": args.base, "threads": args.threads, "batch_size": b}
+    if args.flags:
+        result["flags"] = args.flags.split()
     for part in ("forward", "backward"):
         for name in kernels:
             result[f"{part}_ms_{name}"] = round(statistics.median(times[name][part][1:]), 2)
