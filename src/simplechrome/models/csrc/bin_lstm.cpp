@@ -93,14 +93,21 @@ inline __m256 tanh8(__m256 x) {
 }
 #endif
 
-// g[n][q] += sum_j h[n][j] * w[j][q] for two sequences n (w: (H, G) row-major).
-inline void matvec_hg(const float* w, const float* h0, const float* h1, float* g0, float* g1) {
+// g[n][q] = bi[q] + wi[q] * x[n] + sum_j h[n][j] * w[j][q] for two sequences n (w: (H, G)
+// row-major): the gates' pre-activations, input projection included.
+inline void matvec_hg(const float* w, const float* wi, const float* bi, float x0, float x1,
+                      const float* h0, const float* h1, float* g0, float* g1) {
 #ifdef __AVX2__
+  const __m256 xa = _mm256_set1_ps(x0), xb = _mm256_set1_ps(x1);
   for (int qc = 0; qc < G; qc += 32) {
-    __m256 a0 = _mm256_loadu_ps(g0 + qc), a1 = _mm256_loadu_ps(g0 + qc + 8);
-    __m256 a2 = _mm256_loadu_ps(g0 + qc + 16), a3 = _mm256_loadu_ps(g0 + qc + 24);
-    __m256 b0 = _mm256_loadu_ps(g1 + qc), b1 = _mm256_loadu_ps(g1 + qc + 8);
-    __m256 b2 = _mm256_loadu_ps(g1 + qc + 16), b3 = _mm256_loadu_ps(g1 + qc + 24);
+    const __m256 i0 = _mm256_loadu_ps(wi + qc), i1 = _mm256_loadu_ps(wi + qc + 8);
+    const __m256 i2 = _mm256_loadu_ps(wi + qc + 16), i3 = _mm256_loadu_ps(wi + qc + 24);
+    const __m256 c0 = _mm256_loadu_ps(bi + qc), c1 = _mm256_loadu_ps(bi + qc + 8);
+    const __m256 c2 = _mm256_loadu_ps(bi + qc + 16), c3 = _mm256_loadu_ps(bi + qc + 24);
+    __m256 a0 = _mm256_fmadd_ps(i0, xa, c0), a1 = _mm256_fmadd_ps(i1, xa, c1);
+    __m256 a2 = _mm256_fmadd_ps(i2, xa, c2), a3 = _mm256_fmadd_ps(i3, xa, c3);
+    __m256 b0 = _mm256_fmadd_ps(i0, xb, c0), b1 = _mm256_fmadd_ps(i1, xb, c1);
+    __m256 b2 = _mm256_fmadd_ps(i2, xb, c2), b3 = _mm256_fmadd_ps(i3, xb, c3);
     for (int j = 0; j < H; ++j) {
       const float* row = w + j * G + qc;
       const __m256 w0 = _mm256_loadu_ps(row), w1 = _mm256_loadu_ps(row + 8);
@@ -117,6 +124,7 @@ inline void matvec_hg(const float* w, const float* h0, const float* h1, float* g
     _mm256_storeu_ps(g1 + qc + 16, b2); _mm256_storeu_ps(g1 + qc + 24, b3);
   }
 #else
+  for (int q = 0; q < G; ++q) { g0[q] = bi[q] + wi[q] * x0; g1[q] = bi[q] + wi[q] * x1; }
   for (int j = 0; j < H; ++j)
     for (int q = 0; q < G; ++q) { g0[q] += h0[j] * w[j * G + q]; g1[q] += h1[j] * w[j * G + q]; }
 #endif
@@ -216,12 +224,9 @@ std::vector<torch::Tensor> forward(torch::Tensor x, torch::Tensor w_ih, torch::T
       std::memset(c, 0, sizeof(c));
       for (int64_t s = 0; s < T; ++s) {
         const int64_t t = d ? T - 1 - s : s;
-        for (int n = 0; n < 2; ++n) {
-          const float xt = n < nb ? X[((b0 + n) * M + m) * T + t] : 0.f;
-#pragma omp simd
-          for (int q = 0; q < G; ++q) g[n][q] = bi[q] + wi[q] * xt;
-        }
-        matvec_hg(w, h[0], h[1], g[0], g[1]);
+        const float x0 = X[(b0 * M + m) * T + t];
+        const float x1 = nb > 1 ? X[((b0 + 1) * M + m) * T + t] : 0.f;
+        matvec_hg(w, wi, bi, x0, x1, h[0], h[1], g[0], g[1]);
         for (int n = 0; n < nb; ++n) {
           const int64_t b = b0 + n;
           float* o = O + ((b * M + m) * T + t) * 2 * H + d * H;
