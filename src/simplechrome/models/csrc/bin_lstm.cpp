@@ -93,35 +93,48 @@ inline __m256 tanh8(__m256 x) {
 }
 #endif
 
+#ifdef __AVX2__
+// Two rows of 32 sums (8 registers), and the step every product below is made of: both rows
+// take a multiple of the same 32 floats (a += x0 * v, b += x1 * v), so each load feeds two.
+struct Rows2 {
+  __m256 a[4], b[4];
+  void load(const float* r0, const float* r1) {
+    for (int i = 0; i < 4; ++i) {
+      a[i] = _mm256_loadu_ps(r0 + 8 * i);
+      b[i] = _mm256_loadu_ps(r1 + 8 * i);
+    }
+  }
+  void zero() {
+    for (int i = 0; i < 4; ++i) { a[i] = _mm256_setzero_ps(); b[i] = a[i]; }
+  }
+  void fma(const float* x0, const float* x1, const float* v) {
+    const __m256 s0 = _mm256_broadcast_ss(x0), s1 = _mm256_broadcast_ss(x1);
+    for (int i = 0; i < 4; ++i) {
+      const __m256 vi = _mm256_loadu_ps(v + 8 * i);
+      a[i] = _mm256_fmadd_ps(s0, vi, a[i]);
+      b[i] = _mm256_fmadd_ps(s1, vi, b[i]);
+    }
+  }
+  void store(float* r0, float* r1) const {
+    for (int i = 0; i < 4; ++i) {
+      _mm256_storeu_ps(r0 + 8 * i, a[i]);
+      _mm256_storeu_ps(r1 + 8 * i, b[i]);
+    }
+  }
+};
+#endif
+
 // g[n][q] = bi[q] + wi[q] * x[n] + sum_j h[n][j] * w[j][q] for two sequences n (w: (H, G)
 // row-major): the gates' pre-activations, input projection included.
 inline void matvec_hg(const float* w, const float* wi, const float* bi, float x0, float x1,
                       const float* h0, const float* h1, float* g0, float* g1) {
 #ifdef __AVX2__
-  const __m256 xa = _mm256_set1_ps(x0), xb = _mm256_set1_ps(x1);
   for (int qc = 0; qc < G; qc += 32) {
-    const __m256 i0 = _mm256_loadu_ps(wi + qc), i1 = _mm256_loadu_ps(wi + qc + 8);
-    const __m256 i2 = _mm256_loadu_ps(wi + qc + 16), i3 = _mm256_loadu_ps(wi + qc + 24);
-    const __m256 c0 = _mm256_loadu_ps(bi + qc), c1 = _mm256_loadu_ps(bi + qc + 8);
-    const __m256 c2 = _mm256_loadu_ps(bi + qc + 16), c3 = _mm256_loadu_ps(bi + qc + 24);
-    __m256 a0 = _mm256_fmadd_ps(i0, xa, c0), a1 = _mm256_fmadd_ps(i1, xa, c1);
-    __m256 a2 = _mm256_fmadd_ps(i2, xa, c2), a3 = _mm256_fmadd_ps(i3, xa, c3);
-    __m256 b0 = _mm256_fmadd_ps(i0, xb, c0), b1 = _mm256_fmadd_ps(i1, xb, c1);
-    __m256 b2 = _mm256_fmadd_ps(i2, xb, c2), b3 = _mm256_fmadd_ps(i3, xb, c3);
-    for (int j = 0; j < H; ++j) {
-      const float* row = w + j * G + qc;
-      const __m256 w0 = _mm256_loadu_ps(row), w1 = _mm256_loadu_ps(row + 8);
-      const __m256 w2 = _mm256_loadu_ps(row + 16), w3 = _mm256_loadu_ps(row + 24);
-      const __m256 x0 = _mm256_broadcast_ss(h0 + j), x1 = _mm256_broadcast_ss(h1 + j);
-      a0 = _mm256_fmadd_ps(x0, w0, a0); a1 = _mm256_fmadd_ps(x0, w1, a1);
-      a2 = _mm256_fmadd_ps(x0, w2, a2); a3 = _mm256_fmadd_ps(x0, w3, a3);
-      b0 = _mm256_fmadd_ps(x1, w0, b0); b1 = _mm256_fmadd_ps(x1, w1, b1);
-      b2 = _mm256_fmadd_ps(x1, w2, b2); b3 = _mm256_fmadd_ps(x1, w3, b3);
-    }
-    _mm256_storeu_ps(g0 + qc, a0); _mm256_storeu_ps(g0 + qc + 8, a1);
-    _mm256_storeu_ps(g0 + qc + 16, a2); _mm256_storeu_ps(g0 + qc + 24, a3);
-    _mm256_storeu_ps(g1 + qc, b0); _mm256_storeu_ps(g1 + qc + 8, b1);
-    _mm256_storeu_ps(g1 + qc + 16, b2); _mm256_storeu_ps(g1 + qc + 24, b3);
+    Rows2 acc;
+    acc.load(bi + qc, bi + qc);
+    acc.fma(&x0, &x1, wi + qc);
+    for (int j = 0; j < H; ++j) acc.fma(h0 + j, h1 + j, w + j * G + qc);
+    acc.store(g0 + qc, g1 + qc);
   }
 #else
   for (int q = 0; q < G; ++q) { g0[q] = bi[q] + wi[q] * x0; g1[q] = bi[q] + wi[q] * x1; }
@@ -133,22 +146,10 @@ inline void matvec_hg(const float* w, const float* wi, const float* bi, float x0
 // dh[n][j] = sum_q d[n][q] * w[q][j] for two sequences (w: (G, H) row-major).
 inline void backprop_h(const float* w, const float* d0, const float* d1, float* dh0, float* dh1) {
 #ifdef __AVX2__
-  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-  __m256 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-  for (int q = 0; q < G; ++q) {
-    const float* row = w + q * H;
-    const __m256 w0 = _mm256_loadu_ps(row), w1 = _mm256_loadu_ps(row + 8);
-    const __m256 w2 = _mm256_loadu_ps(row + 16), w3 = _mm256_loadu_ps(row + 24);
-    const __m256 x0 = _mm256_broadcast_ss(d0 + q), x1 = _mm256_broadcast_ss(d1 + q);
-    a0 = _mm256_fmadd_ps(x0, w0, a0); a1 = _mm256_fmadd_ps(x0, w1, a1);
-    a2 = _mm256_fmadd_ps(x0, w2, a2); a3 = _mm256_fmadd_ps(x0, w3, a3);
-    b0 = _mm256_fmadd_ps(x1, w0, b0); b1 = _mm256_fmadd_ps(x1, w1, b1);
-    b2 = _mm256_fmadd_ps(x1, w2, b2); b3 = _mm256_fmadd_ps(x1, w3, b3);
-  }
-  _mm256_storeu_ps(dh0, a0); _mm256_storeu_ps(dh0 + 8, a1);
-  _mm256_storeu_ps(dh0 + 16, a2); _mm256_storeu_ps(dh0 + 24, a3);
-  _mm256_storeu_ps(dh1, b0); _mm256_storeu_ps(dh1 + 8, b1);
-  _mm256_storeu_ps(dh1 + 16, b2); _mm256_storeu_ps(dh1 + 24, b3);
+  Rows2 acc;
+  acc.zero();
+  for (int q = 0; q < G; ++q) acc.fma(d0 + q, d1 + q, w + q * H);
+  acc.store(dh0, dh1);
 #else
   for (int j = 0; j < H; ++j) { dh0[j] = 0.f; dh1[j] = 0.f; }
   for (int q = 0; q < G; ++q)
@@ -162,27 +163,10 @@ inline void backprop_h(const float* w, const float* d0, const float* d1, float* 
 inline void outer_gh(const float* d, const float* hp, int64_t n, float* acc) {
   for (int q = 0; q < G; q += 2) {
 #ifdef __AVX2__
-    float* r0 = acc + q * H;
-    float* r1 = r0 + H;
-    __m256 a0 = _mm256_loadu_ps(r0), a1 = _mm256_loadu_ps(r0 + 8);
-    __m256 a2 = _mm256_loadu_ps(r0 + 16), a3 = _mm256_loadu_ps(r0 + 24);
-    __m256 b0 = _mm256_loadu_ps(r1), b1 = _mm256_loadu_ps(r1 + 8);
-    __m256 b2 = _mm256_loadu_ps(r1 + 16), b3 = _mm256_loadu_ps(r1 + 24);
-    for (int64_t b = 0; b < n; ++b) {
-      const float* p = hp + b * H;
-      const __m256 p0 = _mm256_loadu_ps(p), p1 = _mm256_loadu_ps(p + 8);
-      const __m256 p2 = _mm256_loadu_ps(p + 16), p3 = _mm256_loadu_ps(p + 24);
-      const __m256 x0 = _mm256_broadcast_ss(d + b * G + q);
-      const __m256 x1 = _mm256_broadcast_ss(d + b * G + q + 1);
-      a0 = _mm256_fmadd_ps(x0, p0, a0); a1 = _mm256_fmadd_ps(x0, p1, a1);
-      a2 = _mm256_fmadd_ps(x0, p2, a2); a3 = _mm256_fmadd_ps(x0, p3, a3);
-      b0 = _mm256_fmadd_ps(x1, p0, b0); b1 = _mm256_fmadd_ps(x1, p1, b1);
-      b2 = _mm256_fmadd_ps(x1, p2, b2); b3 = _mm256_fmadd_ps(x1, p3, b3);
-    }
-    _mm256_storeu_ps(r0, a0); _mm256_storeu_ps(r0 + 8, a1);
-    _mm256_storeu_ps(r0 + 16, a2); _mm256_storeu_ps(r0 + 24, a3);
-    _mm256_storeu_ps(r1, b0); _mm256_storeu_ps(r1 + 8, b1);
-    _mm256_storeu_ps(r1 + 16, b2); _mm256_storeu_ps(r1 + 24, b3);
+    Rows2 rows;
+    rows.load(acc + q * H, acc + (q + 1) * H);
+    for (int64_t b = 0; b < n; ++b) rows.fma(d + b * G + q, d + b * G + q + 1, hp + b * H);
+    rows.store(acc + q * H, acc + (q + 1) * H);
 #else
     for (int64_t b = 0; b < n; ++b)
       for (int r = 0; r < 2; ++r)
