@@ -85,6 +85,27 @@ def test_train_with_config_file(tmp_path, capsys, cell_dir):
     assert code == 2 and "unknown key(s) epochs" in err and not (tmp_path / "r2").exists()
 
 
+def test_train_keeps_the_model_when_its_analyses_fail(tmp_path, capsys, cell_dir, monkeypatch):
+    # e.g. an analysis dependency missing where the package was copied, not installed: the
+    # minutes of training are kept, and the user is told in one line how to finish the run
+    import simplechrome.experiments.runs as runs
+
+    def broken(*args, **kwargs):
+        raise ModuleNotFoundError("No module named 'captum'")
+
+    monkeypatch.setattr(runs, "analyse", broken)
+    run_dir = tmp_path / "run"
+    code, out, err = run(
+        capsys, "-q", "train", "--data", cell_dir, "--model", "logreg", "--out", run_dir
+    )
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "analyses failed" in err and "captum" in err and f"analyse {run_dir}" in err
+    assert (run_dir / "model.pt").exists() and (run_dir / "metrics.json").exists()
+    monkeypatch.undo()
+    code, out, err = run(capsys, "evaluate", run_dir)
+    assert code == 0 and "auroc" in out, err
+
+
 def test_evaluate_on_another_cell_checks_marks(tmp_path, capsys, cell_dir, synthetic):
     from simplechrome.data import write_cell
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..config import RunConfig, RunData
 from ..data.run_splits import RunSplits, load_run_splits
+from ..errors import RunError
 from ..interpret.analyses import analyse
 from ..train import TrainedModel, fit, load_run, read_run_config, save_run, write_analyses
 
@@ -56,7 +57,15 @@ def make_run(
         model_params=trained.hparams,
         train=dataclasses.replace(resolve_config(config.train, config.model), progress=False),
     )
-    results = analyse(trained, splits.as_dict(), seed=config.train.seed) if analyses else {}
+    results: dict = {}
+    failed: Exception | None = None
+    if analyses:
+        try:
+            results = analyse(trained, splits.as_dict(), seed=config.train.seed)
+        except Exception as exc:  # noqa: BLE001 - the trained model must not be lost with it
+            if out is None:
+                raise
+            failed = exc
     if out is None:
         from ..train import evaluate_splits
 
@@ -70,6 +79,12 @@ def make_run(
         analyses=results,
         overwrite=overwrite,
     )
+    if failed is not None:
+        raise RunError(
+            f"{out}: the model is trained and saved, but its analyses failed "
+            f"({type(failed).__name__}: {failed}); once that is mended, "
+            f"`simplechrome analyse {out}` computes them"
+        ) from failed
     return Run(trained, metrics, splits, Path(out))
 
 
