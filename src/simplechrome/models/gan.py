@@ -27,6 +27,16 @@ What makes generated genes look like real ones, beyond the objective:
   signals, which bins are exactly zero (real genes: their own zeros; generated: the decisions),
   so a wrong share of empty bins, invisible on the transformed scale where zero and the first
   grid value are close, is plain to it.
+- **Whole reads (atoms).** Coverage-derived signals pile up on one value: a bin that one read
+  covers from end to end reads the read's full weight (on E012, E066 and E119 exactly 0.74, 37
+  grid steps; 12% of all bins, against about 0.4% for each value around it), two reads twice
+  that, and so on, while partly covered bins spread over the values between. ``set_scale`` finds
+  that value per mark (``unit``: the training bins' most common non-zero value, when it stands
+  out of its neighbours; none for integer counts, where every value is whole reads). The
+  generator then also decides, per bin, whether a non-zero bin is whole reads (a multiple of
+  ``unit``), drawn like the zero decision, and the critic sees those decisions beside the zero
+  ones. Without it a classifier tells every generated gene from a real one by the missing
+  pile-ups alone (RESULTS.md, section 4).
 - **Shot noise.** Beside the gene's latent vector, the generator reads two noise maps over the
   bins (one per upsampling stage, each scaled per channel by a learnt weight, as StyleGAN
   injects noise), so neighbouring bins can vary as reads do, independently of the gene's shape.
@@ -76,9 +86,11 @@ class Generator(nn.Module):
         latent: int,
         channels: int,
         zero_smoothing: float = 0.0,
+        atoms: bool = False,
     ) -> None:
         super().__init__()
         self.latent, self.n_bins = latent, n_bins
+        self.atoms = bool(atoms)
         self.zero_smoothing = float(zero_smoothing)
         self.condition = _Condition(n_outputs, 16)
         self.start = (channels, max(1, math.ceil(n_bins / 4)))
@@ -92,17 +104,25 @@ class Generator(nn.Module):
         self.noise_weight1 = nn.Parameter(torch.zeros(channels))
         self.noise_weight2 = nn.Parameter(torch.zeros(channels // 2))
         self.n_marks = n_marks
-        # per mark: the signal, and the logit that the bin reads exactly zero
-        self.out = nn.Conv1d(channels // 2, 2 * n_marks, 5, padding=2)
-        for name in ("mean", "std", "quantum"):
+        # per mark: the signal, the logit that the bin reads exactly zero and, with atoms, the
+        # logit that a non-zero bin is whole reads
+        self.out = nn.Conv1d(channels // 2, (3 if atoms else 2) * n_marks, 5, padding=2)
+        for name in ("mean", "std", "quantum", "unit"):
             self.register_buffer(name, torch.zeros(n_marks))
         self.register_buffer("log1p", torch.tensor(True))
 
     @property
     def noise_size(self) -> int:
         """Numbers of noise per gene: the latent vector, two noise maps over the bins and one
-        draw per mark and bin for the zero decisions."""
-        return self.latent + math.ceil(self.n_bins / 2) + self.n_bins + self.n_marks * self.n_bins
+        draw per mark and bin for the zero decisions (two with atoms: and the whole-read
+        decisions)."""
+        draws = (2 if self.atoms else 1) * self.n_marks * self.n_bins
+        return self.latent + math.ceil(self.n_bins / 2) + self.n_bins + draws
+
+    @property
+    def n_indicators(self) -> int:
+        """Indicator channels per mark the critic reads: zeros, and with atoms whole reads."""
+        return 2 if self.atoms else 1
 
     @property
     def scaled(self) -> bool:
@@ -141,32 +161,52 @@ class Generator(nn.Module):
         embedded: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``with_zeros`` and, third, each bin's probability of reading zero (what the
-        decisions were drawn from; zeros where the output is not yet on the signal's scale)."""
+        decisions were drawn from; zeros where the output is not yet on the signal's scale).
+
+        With ``atoms`` the second and third have twice the channels: the zero indicators
+        (probabilities) of every mark, then the whole-read ones (the probability that a bin is
+        non-zero and whole reads)."""
         half = math.ceil(self.n_bins / 2)
         a, b = self.latent, self.latent + half
         z = noise[:, :a]
         map1 = noise[:, None, a:b]  # (batch, 1, half)
         map2 = noise[:, None, b : b + self.n_bins]  # (batch, 1, bins)
-        draws = self.smoothed(noise[:, b + self.n_bins :].view(len(z), self.n_marks, self.n_bins))
+        n_draws = self.n_indicators * self.n_marks
+        draws = self.smoothed(
+            noise[:, b + self.n_bins :].view(len(z), n_draws, self.n_bins)
+        )  # fmt: skip
         cond = self.condition(c) if embedded is None else embedded.expand(len(z), -1)
         h = self.act(self.inp(torch.cat([z, cond], dim=1))).view(len(z), *self.start)
         h = self.conv1(self.up1(h)) + self.noise_weight1[None, :, None] * map1
         h = self.act(h)  # (batch, channels, bins / 2)
         h = self.conv2(self.up2(h)) + self.noise_weight2[None, :, None] * map2
         h = self.act(h)  # (batch, channels / 2, bins)
-        v, logit = self.out(h).split(self.n_marks, dim=1)  # (batch, marks, bins) each
+        v, logit, *atom_logit = self.out(h).split(self.n_marks, dim=1)  # (batch, marks, bins)
         if not self.scaled:
-            return v, torch.zeros_like(v), torch.zeros_like(v)
-        p = torch.sigmoid(logit)
+            empty = v.new_zeros(len(v), n_draws, self.n_bins)
+            return v, empty, empty
         uniform = 0.5 * (1.0 + torch.erf(draws / math.sqrt(2.0)))  # the draws as uniforms
-        hard = (uniform < p).to(v.dtype)
+        p = torch.sigmoid(logit)
+        hard = (uniform[:, : self.n_marks] < p).to(v.dtype)
         through = p - p.detach()  # zero-valued, carries p's gradient (straight through)
         zero = hard + through
         floor = self.zero_level().expand_as(v)  # the transformed value of zero
-        grid = self.on_grid(v)
+        value = self.on_grid(v)
+        if self.atoms:
+            # whole reads for marks that have a read unit, decided like the zeros
+            has_unit = (self.unit > 0).to(v.dtype)[None, :, None]
+            pa = torch.sigmoid(atom_logit[0]) * has_unit
+            hard_a = (uniform[:, self.n_marks :] < pa).to(v.dtype)
+            whole = self.on_reads(v)
+            through_a = pa - pa.detach()
+            value = torch.where(hard_a.bool(), whole, value) + through_a * (whole - value)
+            # a bin is whole reads only if it is not empty
+            atom_p = (1 - p) * pa
+            atom = hard_a * (1 - hard) + (atom_p - atom_p.detach())
+            zero, p = torch.cat([zero, atom], dim=1), torch.cat([p, atom_p], dim=1)
         # exactly the floor where the decision is zero (mixing by ``zero`` would leave a
         # rounding error that reads as a tiny positive signal), with the mixture's gradient
-        x = torch.where(hard.bool(), floor, grid) + through * (floor - grid)
+        x = torch.where(hard.bool(), floor, value) + through * (floor - value)
         return x, zero, p
 
     def smoothed(self, draws: torch.Tensor) -> torch.Tensor:
@@ -200,8 +240,16 @@ class Generator(nn.Module):
         """Transformed values -> the transformed values of the nearest positive signal on the
         grid (at least one grid step: zeros are the hurdle's); gradients pass straight
         through the rounding."""
+        return self._rounded(v, self.quantum)
+
+    def on_reads(self, v: torch.Tensor) -> torch.Tensor:
+        """Transformed values -> those of the nearest whole number of reads (at least one
+        ``unit``), gradients straight through; marks without a unit: ``on_grid``."""
+        return self._rounded(v, torch.where(self.unit > 0, self.unit, self.quantum))
+
+    def _rounded(self, v: torch.Tensor, step: torch.Tensor) -> torch.Tensor:
         mean, std = self.mean[None, :, None], self.std[None, :, None]
-        q = self.quantum[None, :, None]
+        q = step[None, :, None]
         raw = v * std + mean
         if bool(self.log1p):
             raw = torch.expm1(raw.clamp(max=30.0))
@@ -216,11 +264,14 @@ class Critic(nn.Module):
     unbounded score per gene (projection), with the batch's spread (minibatch standard
     deviation) as one more input channel."""
 
-    def __init__(self, n_marks: int, n_bins: int, n_outputs: int, channels: int) -> None:
+    def __init__(
+        self, n_marks: int, n_bins: int, n_outputs: int, channels: int, n_indicators: int = 1
+    ) -> None:
         super().__init__()
         act = nn.LeakyReLU(0.2)
+        n_in = (1 + n_indicators) * n_marks + 1
         self.features = nn.Sequential(
-            nn.Conv1d(2 * n_marks + 1, channels // 2, 5, padding=2),
+            nn.Conv1d(n_in, channels // 2, 5, padding=2),
             act,
             nn.Conv1d(channels // 2, channels, 5, stride=2, padding=2),
             act,
@@ -229,14 +280,15 @@ class Critic(nn.Module):
             nn.Flatten(),
         )
         with torch.no_grad():
-            n_features = self.features(torch.zeros(1, 2 * n_marks + 1, n_bins)).shape[1]
+            n_features = self.features(torch.zeros(1, n_in, n_bins)).shape[1]
         self.hidden = nn.Sequential(nn.Linear(n_features, 128), act)
         self.out = nn.Linear(128, 1)
         self.condition = _Condition(n_outputs, 128)
 
     def forward(self, x: torch.Tensor, c: torch.Tensor, zero: torch.Tensor) -> torch.Tensor:
-        """Signals ``x``, their zero indicators ``zero`` (both ``(batch, marks, bins)``) and the
-        conditions ``c`` -> scores ``(batch,)``."""
+        """Signals ``x`` ``(batch, marks, bins)``, their indicators ``zero`` (zeros, and with
+        atoms whole reads: ``(batch, n_indicators * marks, bins)``) and the conditions ``c`` ->
+        scores ``(batch,)``."""
         # the batch's spread, averaged to one number and given to every gene as a channel
         spread = x.std(dim=0, unbiased=False).mean() if len(x) > 1 else x.new_zeros(())
         x = torch.cat([x, zero, spread.expand(len(x), 1, x.shape[2])], dim=1)
@@ -272,7 +324,8 @@ class ConditionalGAN(nn.Module):
     with the model's.
     ``quantize`` (default on) puts generated signals on the real signals' grid;
     ``zero_smoothing`` (bins) correlates the zero decisions along the window
-    (``Generator.smoothed``).
+    (``Generator.smoothed``); ``atoms`` (default on) decides whole-read bins apart (the
+    module docstring).
     """
 
     def __init__(
@@ -285,23 +338,37 @@ class ConditionalGAN(nn.Module):
         channels: int = 64,
         quantize: bool = True,
         zero_smoothing: float = 0.0,
+        atoms: bool = True,
     ) -> None:
         super().__init__()
         self.n_marks, self.n_bins, self.n_outputs = n_marks, n_bins, n_outputs
         self.quantize = quantize
-        self.generator = Generator(n_marks, n_bins, n_outputs, latent, channels, zero_smoothing)
-        self.critic = Critic(n_marks, n_bins, n_outputs, channels)
+        self.generator = Generator(
+            n_marks, n_bins, n_outputs, latent, channels, zero_smoothing, atoms=atoms
+        )
+        self.critic = Critic(
+            n_marks, n_bins, n_outputs, channels, n_indicators=self.generator.n_indicators
+        )
 
     def set_scale(
-        self, mean: np.ndarray, std: np.ndarray, quantum: np.ndarray, *, log1p: bool = True
+        self,
+        mean: np.ndarray,
+        std: np.ndarray,
+        quantum: np.ndarray,
+        *,
+        log1p: bool = True,
+        unit: np.ndarray | None = None,
     ) -> None:
-        """The input transform's per-mark statistics and the signal's grid (per mark), which
-        generated genes are put on (``quantize``)."""
+        """The input transform's per-mark statistics, the signal's grid (per mark), which
+        generated genes are put on (``quantize``), and each mark's whole-read value ``unit``
+        (0 or ``None``: none; used with ``atoms``)."""
         g = self.generator
         g.mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
         g.std.copy_(torch.as_tensor(std, dtype=torch.float32))
         q = np.asarray(quantum, dtype=np.float32) if self.quantize else np.zeros(len(mean))
         g.quantum.copy_(torch.as_tensor(q, dtype=torch.float32))
+        u = np.zeros(len(mean)) if unit is None or not self.quantize else np.asarray(unit)
+        g.unit.copy_(torch.as_tensor(u, dtype=torch.float32))
         g.log1p.fill_(bool(log1p))
 
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -314,10 +381,22 @@ class ConditionalGAN(nn.Module):
         return self.generator(z, c)
 
     def zeros_of(self, x: torch.Tensor) -> torch.Tensor:
-        """Which bins of (real) signals ``x`` read exactly zero, as the critic's indicator."""
-        if not self.generator.scaled:
-            return torch.zeros_like(x)
-        return (x <= self.generator.zero_level() + 1e-6).to(x.dtype)
+        """Which bins of (real) signals ``x`` read exactly zero and, with atoms, which are
+        whole reads (a non-zero multiple of the mark's ``unit``): the critic's indicators."""
+        g = self.generator
+        if not g.scaled:
+            return x.new_zeros(len(x), g.n_indicators * self.n_marks, x.shape[2])
+        zero = x <= g.zero_level() + 1e-6
+        if not g.atoms:
+            return zero.to(x.dtype)
+        raw = x * g.std[None, :, None] + g.mean[None, :, None]
+        if bool(g.log1p):
+            raw = torch.expm1(raw.clamp(max=30.0))
+        unit = g.unit[None, :, None]
+        reads = torch.round(raw / unit.clamp(min=1e-12))
+        near = (raw - reads * unit).abs() < 0.5 * g.quantum[None, :, None]
+        whole = near & (reads >= 1) & (unit > 0) & ~zero
+        return torch.cat([zero, whole], dim=1).to(x.dtype)
 
     def score(self, x: torch.Tensor, c: torch.Tensor, zero: torch.Tensor | None = None):
         """The critic's score of signals ``x`` (their zero indicators computed if not given)."""

@@ -236,6 +236,12 @@ class TrainedModel:
             torch.save(payload, fh)
         return Path(path)
 
+    @classmethod
+    def saved_params(cls, hparams: dict[str, Any]) -> dict[str, Any]:
+        """The hyper-parameters a model file records, as this version reads them (a family
+        whose new parameter would change what an older file means fills in the old value)."""
+        return hparams
+
     @staticmethod
     def load(path: str | Path) -> TrainedModel:
         """A model written by ``save``, as its family's class."""
@@ -250,7 +256,8 @@ class TrainedModel:
         if version != FORMAT_VERSION:
             raise RunError(f"{path}: model format {version!r}, this version reads {FORMAT_VERSION}")
         name, task = payload["model"], payload["task"]
-        hparams = models.hyper_parameters(name, payload["hparams"])
+        cls = TrainedModel.family_class(models.get(name).family)
+        hparams = models.hyper_parameters(name, cls.saved_params(payload["hparams"]))
         module = models.create(
             name,
             n_marks=len(payload["marks"]),
@@ -258,7 +265,6 @@ class TrainedModel:
             n_outputs=2 if task == "classification" else 1,
             **hparams,
         )
-        cls = TrainedModel.family_class(models.get(name).family)
         trained = cls(
             name=name,
             module=module,
