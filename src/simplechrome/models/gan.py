@@ -172,9 +172,7 @@ class Generator(nn.Module):
         map1 = noise[:, None, a:b]  # (batch, 1, half)
         map2 = noise[:, None, b : b + self.n_bins]  # (batch, 1, bins)
         n_draws = self.n_indicators * self.n_marks
-        draws = self.smoothed(
-            noise[:, b + self.n_bins :].view(len(z), n_draws, self.n_bins)
-        )  # fmt: skip
+        draws = self.smoothed(noise[:, b + self.n_bins :].view(len(z), n_draws, self.n_bins))
         cond = self.condition(c) if embedded is None else embedded.expand(len(z), -1)
         h = self.act(self.inp(torch.cat([z, cond], dim=1))).view(len(z), *self.start)
         h = self.conv1(self.up1(h)) + self.noise_weight1[None, :, None] * map1
@@ -247,12 +245,15 @@ class Generator(nn.Module):
         ``unit``), gradients straight through; marks without a unit: ``on_grid``."""
         return self._rounded(v, torch.where(self.unit > 0, self.unit, self.quantum))
 
+    def signal(self, v: torch.Tensor) -> torch.Tensor:
+        """Transformed values ``(batch, marks, bins)`` -> the signal's own scale."""
+        raw = v * self.std[None, :, None] + self.mean[None, :, None]
+        return torch.expm1(raw.clamp(max=30.0)) if bool(self.log1p) else raw
+
     def _rounded(self, v: torch.Tensor, step: torch.Tensor) -> torch.Tensor:
         mean, std = self.mean[None, :, None], self.std[None, :, None]
         q = step[None, :, None]
-        raw = v * std + mean
-        if bool(self.log1p):
-            raw = torch.expm1(raw.clamp(max=30.0))
+        raw = self.signal(v)
         counts = torch.maximum(torch.round(raw / q), torch.ones_like(raw)) * q
         back = torch.log1p(counts) if bool(self.log1p) else counts
         snapped = (back - mean) / std
@@ -389,13 +390,10 @@ class ConditionalGAN(nn.Module):
         zero = x <= g.zero_level() + 1e-6
         if not g.atoms:
             return zero.to(x.dtype)
-        raw = x * g.std[None, :, None] + g.mean[None, :, None]
-        if bool(g.log1p):
-            raw = torch.expm1(raw.clamp(max=30.0))
-        unit = g.unit[None, :, None]
+        raw, unit = g.signal(x), g.unit[None, :, None]
         reads = torch.round(raw / unit.clamp(min=1e-12))
         near = (raw - reads * unit).abs() < 0.5 * g.quantum[None, :, None]
-        whole = near & (reads >= 1) & (unit > 0) & ~zero
+        whole = near & (reads >= 1) & (unit > 0)  # (an empty bin reads 0 whole reads)
         return torch.cat([zero, whole], dim=1).to(x.dtype)
 
     def score(self, x: torch.Tensor, c: torch.Tensor, zero: torch.Tensor | None = None):
