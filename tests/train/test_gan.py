@@ -359,10 +359,42 @@ def test_a_gan_file_from_before_whole_reads_loads_as_made(tmp_path, synthetic):
               model_params={"atoms": False})  # fmt: skip
     path = gan.save(tmp_path / "model.pt")
     payload = torch.load(path, weights_only=True)
-    del payload["hparams"]["atoms"], payload["state"]["generator.unit"]  # the older file
+    hparams = payload["hparams"]
+    del hparams["atoms"], hparams["reads"], payload["state"]["generator.unit"]  # the older file
     torch.save(payload, path)
     again = TrainedModel.load(path)
-    assert again.hparams["atoms"] is False
+    assert again.hparams["atoms"] is False and again.hparams["reads"] is False
     assert np.array_equal(
         again.generate(np.array([0, 1]), seed=3), gan.generate(np.array([0, 1]), seed=3)
     )
+
+
+def test_placed_reads_split_between_neighbours_and_the_critic_sees_them_alike():
+    # with reads, a partly covered bin's neighbour holds the rest of its read, as on real
+    # coverage tracks; values stay on the grid, empty bins are exactly the transformed zero,
+    # the critic's indicators are the ones it computes from the values, and the decisions
+    # (empty, on the edge) get gradients
+    torch.manual_seed(0)
+    m = models.create("gan", n_marks=2, n_bins=30, n_outputs=2, reads=True)
+    m.set_scale(np.array([0.3, 0.2]), np.array([0.5, 0.4]), np.array([0.02, 1.0]), log1p=True,
+                unit=np.array([0.74, 0.0]))  # fmt: skip
+    c = torch.tensor([0, 1] * 128)
+    x, ind, p = m.generator.with_zero_probabilities(m.noise(256), c)
+    assert x.shape == (256, 2, 30) and ind.shape == p.shape == (256, 4, 30)
+    assert torch.equal(m.zeros_of(x.detach()), ind.detach())
+    floor = m.generator.zero_level().expand_as(x)
+    empty = ind[:, :2].detach().bool()
+    assert 0.05 < empty.float().mean() < 0.95 and torch.equal(x.detach()[empty], floor[empty])
+    signal = m.generator.signal(x.detach())
+    steps = (signal[:, 0] / 0.02).round()
+    assert torch.allclose(signal[:, 0] / 0.02, steps, atol=1e-3)
+    counts = signal[:, 1]  # no unit: integer reads, never split
+    assert torch.allclose(counts, counts.round(), atol=1e-3) and not ind[:, 3].any()
+    partial = (steps > 0) & (torch.remainder(steps, 37) != 0)
+    pairs = partial[:, :-1] & partial[:, 1:]
+    sums = (steps[:, :-1] + steps[:, 1:])[pairs]
+    # a read split between two bins: their steps add up to whole reads (by chance: 1 in 37)
+    assert pairs.sum() > 100 and (torch.remainder(sums, 37) == 0).float().mean() > 0.2
+    (m.critic(x, c, ind).mean() + p.mean()).backward()
+    heads = m.generator.out.weight.grad.view(3, 2, -1).abs().sum(dim=2)  # (head, mark)
+    assert (heads[0] > 0).all() and (heads[1] > 0).all() and heads[2, 0] > 0

@@ -37,6 +37,13 @@ What makes generated genes look like real ones, beyond the objective:
   ``unit``), drawn like the zero decision, and the critic sees those decisions beside the zero
   ones. Without it a classifier tells every generated gene from a real one by the missing
   pile-ups alone (RESULTS.md, section 4).
+- **Placed reads (``reads``, off by default).** Whole-read decisions still draw each bin's
+  partial value on its own, while on a coverage track a read that straddles two bins splits
+  its unit between them (E119: 44% of adjacent partly covered bins sum to a multiple of
+  0.74, against 2.7% by chance). With ``reads`` the generator instead decides, per bin, how
+  many reads start in it and whether they start on its left edge (else where is drawn on the
+  grid), and a bin's signal is the coverage those reads leave in it (``Generator.placed``),
+  so generated partial values come in the pairs real ones do.
 - **Shot noise.** Beside the gene's latent vector, the generator reads two noise maps over the
   bins (one per upsampling stage, each scaled per channel by a learnt weight, as StyleGAN
   injects noise), so neighbouring bins can vary as reads do, independently of the gene's shape.
@@ -87,10 +94,13 @@ class Generator(nn.Module):
         channels: int,
         zero_smoothing: float = 0.0,
         atoms: bool = False,
+        reads: bool = False,
     ) -> None:
         super().__init__()
         self.latent, self.n_bins = latent, n_bins
-        self.atoms = bool(atoms)
+        self.atoms, self.reads = bool(atoms), bool(reads)
+        # with reads, one more position on the left: the bin whose reads spill into the first
+        self.length = n_bins + 1 if self.reads else n_bins
         self.zero_smoothing = float(zero_smoothing)
         self.condition = _Condition(n_outputs, 16)
         self.start = (channels, max(1, math.ceil(n_bins / 4)))
@@ -98,31 +108,39 @@ class Generator(nn.Module):
         self.act = nn.LeakyReLU(0.2)
         self.up1 = nn.Upsample(size=max(1, math.ceil(n_bins / 2)))
         self.conv1 = nn.Conv1d(channels, channels, 5, padding=2)
-        self.up2 = nn.Upsample(size=n_bins)
+        self.up2 = nn.Upsample(size=self.length)
         self.conv2 = nn.Conv1d(channels, channels // 2, 5, padding=2)
         # per-channel weights of the injected noise maps (zero at first: learnt as needed)
         self.noise_weight1 = nn.Parameter(torch.zeros(channels))
         self.noise_weight2 = nn.Parameter(torch.zeros(channels // 2))
         self.n_marks = n_marks
         # per mark: the signal, the logit that the bin reads exactly zero and, with atoms, the
-        # logit that a non-zero bin is whole reads
-        self.out = nn.Conv1d(channels // 2, (3 if atoms else 2) * n_marks, 5, padding=2)
+        # logit that a non-zero bin is whole reads; with reads: the number of reads that start
+        # in the bin, the logit that none does and the logit that they start on its left edge
+        n_heads = 3 if self.atoms or self.reads else 2
+        self.out = nn.Conv1d(channels // 2, n_heads * n_marks, 5, padding=2)
         for name in ("mean", "std", "quantum", "unit"):
             self.register_buffer(name, torch.zeros(n_marks))
         self.register_buffer("log1p", torch.tensor(True))
 
     @property
+    def n_draws(self) -> int:
+        """Uniform draws per mark and position: the zero decisions, with atoms also the
+        whole-read ones; with reads the empty, left-edge and offset draws."""
+        return 3 if self.reads else 2 if self.atoms else 1
+
+    @property
     def noise_size(self) -> int:
-        """Numbers of noise per gene: the latent vector, two noise maps over the bins and one
-        draw per mark and bin for the zero decisions (two with atoms: and the whole-read
-        decisions)."""
-        draws = (2 if self.atoms else 1) * self.n_marks * self.n_bins
-        return self.latent + math.ceil(self.n_bins / 2) + self.n_bins + draws
+        """Numbers of noise per gene: the latent vector, two noise maps over the bins and
+        ``n_draws`` draws per mark and position."""
+        draws = self.n_draws * self.n_marks * self.length
+        return self.latent + math.ceil(self.n_bins / 2) + self.length + draws
 
     @property
     def n_indicators(self) -> int:
-        """Indicator channels per mark the critic reads: zeros, and with atoms whole reads."""
-        return 2 if self.atoms else 1
+        """Indicator channels per mark the critic reads: zeros, and with atoms or reads whole
+        reads."""
+        return 2 if self.atoms or self.reads else 1
 
     @property
     def scaled(self) -> bool:
@@ -170,9 +188,11 @@ class Generator(nn.Module):
         a, b = self.latent, self.latent + half
         z = noise[:, :a]
         map1 = noise[:, None, a:b]  # (batch, 1, half)
-        map2 = noise[:, None, b : b + self.n_bins]  # (batch, 1, bins)
-        n_draws = self.n_indicators * self.n_marks
-        draws = self.smoothed(noise[:, b + self.n_bins :].view(len(z), n_draws, self.n_bins))
+        map2 = noise[:, None, b : b + self.length]  # (batch, 1, positions)
+        n_draws = self.n_draws * self.n_marks
+        draws = noise[:, b + self.length :].view(len(z), n_draws, self.length)
+        decisions = self.n_indicators * self.n_marks  # (the reads' offsets are not smoothed)
+        draws = torch.cat([self.smoothed(draws[:, :decisions]), draws[:, decisions:]], dim=1)
         cond = self.condition(c) if embedded is None else embedded.expand(len(z), -1)
         h = self.act(self.inp(torch.cat([z, cond], dim=1))).view(len(z), *self.start)
         h = self.conv1(self.up1(h)) + self.noise_weight1[None, :, None] * map1
@@ -181,9 +201,12 @@ class Generator(nn.Module):
         h = self.act(h)  # (batch, channels / 2, bins)
         v, logit, *atom_logit = self.out(h).split(self.n_marks, dim=1)  # (batch, marks, bins)
         if not self.scaled:
-            empty = v.new_zeros(len(v), n_draws, self.n_bins)
+            v = v[:, :, -self.n_bins :]
+            empty = v.new_zeros(len(v), self.n_indicators * self.n_marks, self.n_bins)
             return v, empty, empty
         uniform = 0.5 * (1.0 + torch.erf(draws / math.sqrt(2.0)))  # the draws as uniforms
+        if self.reads:
+            return self.placed(v, logit, atom_logit[0], uniform)
         p = torch.sigmoid(logit)
         hard = (uniform[:, : self.n_marks] < p).to(v.dtype)
         through = p - p.detach()  # zero-valued, carries p's gradient (straight through)
@@ -206,6 +229,62 @@ class Generator(nn.Module):
         # rounding error that reads as a tiny positive signal), with the mixture's gradient
         x = torch.where(hard.bool(), floor, value) + through * (floor - value)
         return x, zero, p
+
+    def placed(
+        self, v: torch.Tensor, logit: torch.Tensor, edge_logit: torch.Tensor, uniform: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Reads placed, then their coverage summed per bin (``reads``): the outputs over the
+        ``bins + 1`` positions (the first one is the bin left of the window) -> what
+        ``with_zero_probabilities`` returns.
+
+        In every position some whole number of reads starts (none with the probability from
+        ``logit``, drawn like the zeros; else the count ``v`` gives, rounded, straight through).
+        A read one bin long that starts ``o`` of the way into a bin covers ``1 - o`` of it and
+        ``o`` of the next: a bin's signal is ``unit`` times (the reads that start in it, minus
+        their offsets, plus the offsets of the reads of the bin before). The offsets are 0 (the
+        reads start on the bin's left edge: whole reads, with the probability from
+        ``edge_logit``) or drawn uniformly on the grid between. So a partly covered bin's
+        neighbour holds the rest of its read, as on real coverage tracks (E119: 44% of real
+        adjacent partly covered bins sum to a multiple of 0.74, 2.7% by chance). Marks without
+        a unit (integer counts) have no offsets: a bin's count is the reads that start in it.
+        """
+        m = self.n_marks
+        has_unit = self.unit > 0
+        unit = torch.where(has_unit, self.unit, self.quantum)[None, :, None]
+        # grid steps per read (37 for 0.74 on a 0.02 grid; 1 for integer counts)
+        steps = torch.round(unit / self.quantum[None, :, None]).clamp(min=1)
+        p = torch.sigmoid(logit)  # no read starts here
+        pe = torch.where(has_unit[None, :, None], torch.sigmoid(edge_logit), 1.0)
+        empty = uniform[:, :m] < p
+        edge = uniform[:, m : 2 * m] < pe
+        rate = self.signal(v) / unit
+        full = rate + (torch.round(rate).clamp(min=1) - rate).detach()  # straight through
+        through = p - p.detach()
+        n = torch.where(empty, 0.0, full) - through * full
+        count = n.detach() * steps  # whole grid steps the position's reads hold
+        # the sum of the reads' offsets, in grid steps: 0 on the edge, else 1 .. count - 1
+        drawn = torch.round(uniform[:, 2 * m :] * count).clamp(min=1.0)
+        drawn = torch.minimum(drawn, (count - 1).clamp(min=0.0))
+        offset = torch.where(edge | (count == 0), 0.0, drawn)
+        through_e = pe - pe.detach()
+        offset = offset - through_e * offset
+        # per bin: its own reads' part, plus the part spilling in from the position before
+        covered = n[:, :, 1:] * steps - offset[:, :, 1:] + offset[:, :, :-1]  # grid steps
+        signal = covered * self.quantum[None, :, None]
+        raw = torch.log1p(signal) if bool(self.log1p) else signal
+        # (an empty bin's value is exactly the transformed zero: covered is exactly 0)
+        x = (raw - self.mean[None, :, None]) / self.std[None, :, None]
+        spill_free = (offset[:, :, :-1].detach() == 0).to(x.dtype)
+        zero = (covered.detach() == 0).to(x.dtype)
+        p_zero = p[:, :, 1:] * spill_free
+        whole = (covered.detach() > 0) & (torch.remainder(covered.detach(), steps) == 0)
+        whole = (whole & has_unit[None, :, None]).to(x.dtype)
+        edge_free = (torch.remainder(offset[:, :, :-1].detach(), steps) == 0).to(x.dtype)
+        p_whole = (1 - p[:, :, 1:]) * pe[:, :, 1:] * edge_free * has_unit[None, :, None]
+        indicators = torch.cat(
+            [zero + (p_zero - p_zero.detach()), whole + (p_whole - p_whole.detach())], dim=1
+        )
+        return x, indicators, torch.cat([p_zero, p_whole], dim=1)
 
     def smoothed(self, draws: torch.Tensor) -> torch.Tensor:
         """The zero decisions' standard normal draws ``(batch, marks, bins)``, correlated along
@@ -325,8 +404,8 @@ class ConditionalGAN(nn.Module):
     with the model's.
     ``quantize`` (default on) puts generated signals on the real signals' grid;
     ``zero_smoothing`` (bins) correlates the zero decisions along the window
-    (``Generator.smoothed``); ``atoms`` (default on) decides whole-read bins apart (the
-    module docstring).
+    (``Generator.smoothed``); ``atoms`` (default on) decides whole-read bins apart and
+    ``reads`` places reads and sums their coverage instead (the module docstring).
     """
 
     def __init__(
@@ -340,12 +419,13 @@ class ConditionalGAN(nn.Module):
         quantize: bool = True,
         zero_smoothing: float = 0.0,
         atoms: bool = True,
+        reads: bool = False,
     ) -> None:
         super().__init__()
         self.n_marks, self.n_bins, self.n_outputs = n_marks, n_bins, n_outputs
         self.quantize = quantize
         self.generator = Generator(
-            n_marks, n_bins, n_outputs, latent, channels, zero_smoothing, atoms=atoms
+            n_marks, n_bins, n_outputs, latent, channels, zero_smoothing, atoms=atoms, reads=reads
         )
         self.critic = Critic(
             n_marks, n_bins, n_outputs, channels, n_indicators=self.generator.n_indicators
@@ -388,7 +468,7 @@ class ConditionalGAN(nn.Module):
         if not g.scaled:
             return x.new_zeros(len(x), g.n_indicators * self.n_marks, x.shape[2])
         zero = x <= g.zero_level() + 1e-6
-        if not g.atoms:
+        if g.n_indicators == 1:
             return zero.to(x.dtype)
         raw, unit = g.signal(x), g.unit[None, :, None]
         reads = torch.round(raw / unit.clamp(min=1e-12))

@@ -374,8 +374,9 @@ class GANModel(TrainedModel):
 
     @classmethod
     def saved_params(cls, hparams: dict[str, Any]) -> dict[str, Any]:
-        # files written before whole-read decisions existed were made without them
-        return hparams if "atoms" in hparams else {**hparams, "atoms": False}
+        # files written before whole-read decisions (or placed reads) existed were made
+        # without them
+        return {"atoms": False, "reads": False, **hparams}
 
     def _load_state(self, state: dict[str, torch.Tensor]) -> None:
         unit = self.module.generator.unit
