@@ -270,10 +270,8 @@ class Generator(nn.Module):
         offset = offset - through_e * offset
         # per bin: its own reads' part, plus the part spilling in from the position before
         covered = n[:, :, 1:] * steps - offset[:, :, 1:] + offset[:, :, :-1]  # grid steps
-        signal = covered * self.quantum[None, :, None]
-        raw = torch.log1p(signal) if bool(self.log1p) else signal
         # (an empty bin's value is exactly the transformed zero: covered is exactly 0)
-        x = (raw - self.mean[None, :, None]) / self.std[None, :, None]
+        x = self.transformed(covered * self.quantum[None, :, None])
         spill_free = (offset[:, :, :-1].detach() == 0).to(x.dtype)
         zero = (covered.detach() == 0).to(x.dtype)
         p_zero = p[:, :, 1:] * spill_free
@@ -308,10 +306,7 @@ class Generator(nn.Module):
 
     def zero_level(self) -> torch.Tensor:
         """Each mark's transformed value of an empty bin, ``(1, marks, 1)``."""
-        zero = torch.zeros_like(self.mean)
-        return ((torch.log1p(zero) if bool(self.log1p) else zero) - self.mean)[None, :, None] / (
-            self.std[None, :, None]
-        )
+        return self.transformed(torch.zeros_like(self.mean)[None, :, None])
 
     def on_grid(self, v: torch.Tensor) -> torch.Tensor:
         """Transformed values -> the transformed values of the nearest positive signal on the
@@ -324,19 +319,22 @@ class Generator(nn.Module):
         ``unit``), gradients straight through; marks without a unit: ``on_grid``."""
         return self._rounded(v, torch.where(self.unit > 0, self.unit, self.quantum))
 
+    def transformed(self, signal: torch.Tensor) -> torch.Tensor:
+        """Signals ``(batch, marks, bins)`` on their own scale -> the transformed space (the
+        inverse of ``signal``)."""
+        raw = torch.log1p(signal) if bool(self.log1p) else signal
+        return (raw - self.mean[None, :, None]) / self.std[None, :, None]
+
     def signal(self, v: torch.Tensor) -> torch.Tensor:
         """Transformed values ``(batch, marks, bins)`` -> the signal's own scale."""
         raw = v * self.std[None, :, None] + self.mean[None, :, None]
         return torch.expm1(raw.clamp(max=30.0)) if bool(self.log1p) else raw
 
     def _rounded(self, v: torch.Tensor, step: torch.Tensor) -> torch.Tensor:
-        mean, std = self.mean[None, :, None], self.std[None, :, None]
         q = step[None, :, None]
         raw = self.signal(v)
         counts = torch.maximum(torch.round(raw / q), torch.ones_like(raw)) * q
-        back = torch.log1p(counts) if bool(self.log1p) else counts
-        snapped = (back - mean) / std
-        return v + (snapped - v).detach()
+        return v + (self.transformed(counts) - v).detach()
 
 
 class Critic(nn.Module):
