@@ -241,6 +241,25 @@ def test_gan_train_sample_plot(tmp_path, capsys, cell_dir):
     assert not (tmp_path / "x.npz").exists() and not (tmp_path / "y.npz").exists()
 
 
+def test_gan_train_with_the_diffusion_generator_samples_like_a_gan(tmp_path, capsys, cell_dir):
+    import numpy as np
+
+    run_dir = tmp_path / "diffusion"
+    code, out, err = run(
+        capsys, "-q", "gan", "train", "--generator", "diffusion", "--data", cell_dir,
+        "--epochs", "2", "--set", "model_params.width=64", "--set", "model_params.sample_steps=3",
+        "--out", run_dir,
+    )  # fmt: skip
+    assert code == 0, err
+    config = (run_dir / "config.yaml").read_text()
+    assert "model: diffusion" in config and "batch_size: 256" in config
+    assert "val_denoising_loss" in (run_dir / "history.csv").read_text()
+    code, out, err = run(capsys, "gan", "sample", run_dir, "-n", "4", "-o", tmp_path / "s.npz")
+    assert code == 0, err
+    with np.load(tmp_path / "s.npz") as s:
+        assert s["signals"].shape == (8, 5, 100) and (s["counts"] >= 0).all()
+
+
 def _write_expression(path, expression) -> None:
     """A Roadmap-style expression matrix (tab-separated, trailing tab on data rows)."""
     text = "gene_id\t" + "\t".join(expression.columns) + "\n"

@@ -229,7 +229,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_gan_train(args: argparse.Namespace) -> int:
-    overrides = ["model=gan"]
+    overrides = [f"model={args.generator}"]
     if args.task is None and args.expression is not None:
         # with the expression matrix the GAN conditions on each gene's level, so its walk
         # from low to high expression can follow trends that are not monotone

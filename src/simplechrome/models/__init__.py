@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import torch
 
-from . import attentive, classical, deepchrome, gan, linear, mlp, vae  # noqa: F401  (registration)
+from . import (  # noqa: F401  (registration)
+    attentive,
+    classical,
+    deepchrome,
+    diffusion,
+    gan,
+    linear,
+    mlp,
+    vae,
+)
 from .registry import (
     FAMILIES,
     ModelEntry,

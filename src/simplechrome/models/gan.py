@@ -77,7 +77,58 @@ class _Condition(nn.Module):
         return self.map(c.long())
 
 
-class Generator(nn.Module):
+class SignalGrid(nn.Module):
+    """What a generator needs to put its output where real signals lie: the input transform's
+    per-mark statistics (``mean``, ``std``, ``log1p``), each mark's grid step ``quantum`` and
+    whole-read value ``unit`` (buffers, given by ``set_scale``), and the maps between the
+    transformed space and the signal's own scale."""
+
+    def __init__(self, n_marks: int) -> None:
+        super().__init__()
+        for name in ("mean", "std", "quantum", "unit"):
+            self.register_buffer(name, torch.zeros(n_marks))
+        self.register_buffer("log1p", torch.tensor(True))
+
+    def set_scale(
+        self,
+        mean: np.ndarray,
+        std: np.ndarray,
+        quantum: np.ndarray,
+        *,
+        log1p: bool = True,
+        unit: np.ndarray | None = None,
+    ) -> None:
+        """The transform's statistics, the grid (``quantum`` per mark; zeros: none) and the
+        whole-read value (``unit``; 0 or ``None``: none)."""
+        self.mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
+        self.std.copy_(torch.as_tensor(std, dtype=torch.float32))
+        self.quantum.copy_(torch.as_tensor(np.asarray(quantum), dtype=torch.float32))
+        u = np.zeros(len(mean)) if unit is None else np.asarray(unit)
+        self.unit.copy_(torch.as_tensor(u, dtype=torch.float32))
+        self.log1p.fill_(bool(log1p))
+
+    @property
+    def scaled(self) -> bool:
+        """Whether ``set_scale`` gave the transform and the grid (else outputs are raw)."""
+        return bool((self.quantum > 0).all())
+
+    def zero_level(self) -> torch.Tensor:
+        """Each mark's transformed value of an empty bin, ``(1, marks, 1)``."""
+        return self.transformed(torch.zeros_like(self.mean)[None, :, None])
+
+    def transformed(self, signal: torch.Tensor) -> torch.Tensor:
+        """Signals ``(batch, marks, bins)`` on their own scale -> the transformed space (the
+        inverse of ``signal``)."""
+        raw = torch.log1p(signal) if bool(self.log1p) else signal
+        return (raw - self.mean[None, :, None]) / self.std[None, :, None]
+
+    def signal(self, v: torch.Tensor) -> torch.Tensor:
+        """Transformed values ``(batch, marks, bins)`` -> the signal's own scale."""
+        raw = v * self.std[None, :, None] + self.mean[None, :, None]
+        return torch.expm1(raw.clamp(max=30.0)) if bool(self.log1p) else raw
+
+
+class Generator(SignalGrid):
     """Noise and condition -> ``(batch, marks, bins)``: a linear layer, then two upsampling
     convolution stages (bins / 4 -> bins / 2 -> bins), each with injected per-bin noise, and a
     convolution to the marks; then the output is put on the signal's grid (see the module
@@ -96,7 +147,7 @@ class Generator(nn.Module):
         atoms: bool = False,
         reads: bool = False,
     ) -> None:
-        super().__init__()
+        super().__init__(n_marks)
         self.latent, self.n_bins = latent, n_bins
         self.atoms, self.reads = bool(atoms), bool(reads)
         # with reads, one more position on the left: the bin whose reads spill into the first
@@ -119,9 +170,6 @@ class Generator(nn.Module):
         # in the bin, the logit that none does and the logit that they start on its left edge
         n_heads = 3 if self.atoms or self.reads else 2
         self.out = nn.Conv1d(channels // 2, n_heads * n_marks, 5, padding=2)
-        for name in ("mean", "std", "quantum", "unit"):
-            self.register_buffer(name, torch.zeros(n_marks))
-        self.register_buffer("log1p", torch.tensor(True))
 
     @property
     def n_draws(self) -> int:
@@ -141,11 +189,6 @@ class Generator(nn.Module):
         """Indicator channels per mark the critic reads: zeros, and with atoms or reads whole
         reads."""
         return 2 if self.atoms or self.reads else 1
-
-    @property
-    def scaled(self) -> bool:
-        """Whether ``set_scale`` gave the transform and the grid (else outputs are raw)."""
-        return bool((self.quantum > 0).all())
 
     def forward(
         self,
@@ -304,10 +347,6 @@ class Generator(nn.Module):
         variance = nn.functional.conv1d(ones, kernel.square(), padding=half)
         return (out / variance.sqrt()).view(n, m, bins)
 
-    def zero_level(self) -> torch.Tensor:
-        """Each mark's transformed value of an empty bin, ``(1, marks, 1)``."""
-        return self.transformed(torch.zeros_like(self.mean)[None, :, None])
-
     def on_grid(self, v: torch.Tensor) -> torch.Tensor:
         """Transformed values -> the transformed values of the nearest positive signal on the
         grid (at least one grid step: zeros are the hurdle's); gradients pass straight
@@ -318,17 +357,6 @@ class Generator(nn.Module):
         """Transformed values -> those of the nearest whole number of reads (at least one
         ``unit``), gradients straight through; marks without a unit: ``on_grid``."""
         return self._rounded(v, torch.where(self.unit > 0, self.unit, self.quantum))
-
-    def transformed(self, signal: torch.Tensor) -> torch.Tensor:
-        """Signals ``(batch, marks, bins)`` on their own scale -> the transformed space (the
-        inverse of ``signal``)."""
-        raw = torch.log1p(signal) if bool(self.log1p) else signal
-        return (raw - self.mean[None, :, None]) / self.std[None, :, None]
-
-    def signal(self, v: torch.Tensor) -> torch.Tensor:
-        """Transformed values ``(batch, marks, bins)`` -> the signal's own scale."""
-        raw = v * self.std[None, :, None] + self.mean[None, :, None]
-        return torch.expm1(raw.clamp(max=30.0)) if bool(self.log1p) else raw
 
     def _rounded(self, v: torch.Tensor, step: torch.Tensor) -> torch.Tensor:
         q = step[None, :, None]
@@ -406,6 +434,9 @@ class ConditionalGAN(nn.Module):
     ``reads`` places reads and sums their coverage instead (the module docstring).
     """
 
+    #: what ``score`` measures (the per-gene column a run's predictions hold)
+    score_name = "critic"
+
     def __init__(
         self,
         *,
@@ -441,14 +472,9 @@ class ConditionalGAN(nn.Module):
         """The input transform's per-mark statistics, the signal's grid (per mark), which
         generated genes are put on (``quantize``), and each mark's whole-read value ``unit``
         (0 or ``None``: none; used with ``atoms``)."""
-        g = self.generator
-        g.mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
-        g.std.copy_(torch.as_tensor(std, dtype=torch.float32))
-        q = np.asarray(quantum, dtype=np.float32) if self.quantize else np.zeros(len(mean))
-        g.quantum.copy_(torch.as_tensor(q, dtype=torch.float32))
-        u = np.zeros(len(mean)) if unit is None or not self.quantize else np.asarray(unit)
-        g.unit.copy_(torch.as_tensor(u, dtype=torch.float32))
-        g.log1p.fill_(bool(log1p))
+        q = np.asarray(quantum) if self.quantize else np.zeros(len(mean))
+        u = unit if self.quantize else None
+        self.generator.set_scale(mean, std, q, log1p=log1p, unit=u)
 
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """All the noise ``n`` genes need (latent vectors and noise maps), in one tensor."""

@@ -237,9 +237,10 @@ class TrainedModel:
         return Path(path)
 
     @classmethod
-    def saved_params(cls, hparams: dict[str, Any]) -> dict[str, Any]:
-        """The hyper-parameters a model file records, as this version reads them (a family
-        whose new parameter would change what an older file means fills in the old value)."""
+    def saved_params(cls, name: str, hparams: dict[str, Any]) -> dict[str, Any]:
+        """The hyper-parameters a file of model ``name`` records, as this version reads them
+        (a family whose new parameter would change what an older file means fills in the old
+        value)."""
         return hparams
 
     @staticmethod
@@ -257,7 +258,7 @@ class TrainedModel:
             raise RunError(f"{path}: model format {version!r}, this version reads {FORMAT_VERSION}")
         name, task = payload["model"], payload["task"]
         cls = TrainedModel.family_class(models.get(name).family)
-        hparams = models.hyper_parameters(name, cls.saved_params(payload["hparams"]))
+        hparams = models.hyper_parameters(name, cls.saved_params(name, payload["hparams"]))
         module = models.create(
             name,
             n_marks=len(payload["marks"]),
