@@ -12,10 +12,12 @@ from simplechrome.data import HistoneData
 from simplechrome.errors import ModelMismatchError
 from simplechrome.interpret.gan import (
     expression_groups,
+    expression_trends,
     gan_quality,
     mark_correlations,
     profile_correlations,
     two_sample_auroc,
+    walk_ceiling,
     walks,
 )
 from simplechrome.train import TrainedModel, fit
@@ -108,6 +110,12 @@ def test_regression_gan_conditions_on_the_level(synthetic):
     assert all(level[a].max() <= level[b].min() for a, b in zip(groups, groups[1:], strict=False))
     real_walk, walk = walks(gan, reg["test"], n=16)
     assert walk.shape == real_walk.shape == (9, 5, 100)
+    # the walk's real-vs-real ceiling: each split's trends are the real walk's; the same genes
+    # against themselves reach 1
+    trends = expression_trends(gan, reg["test"])
+    np.testing.assert_allclose(trends, real_walk.mean(axis=2), rtol=1e-5, atol=1e-6)
+    same = walk_ceiling(gan, reg["test"], reg["test"])
+    assert list(same) == list(gan.marks) and all(r == pytest.approx(1.0) for r in same.values())
 
 
 @pytest.mark.slow
