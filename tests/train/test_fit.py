@@ -24,7 +24,7 @@ from simplechrome.train.transform import InputTransform
 FAST = TrainConfig(max_epochs=4, patience=2, progress=False)
 
 
-SUPERVISED = [n for n in models.names() if n not in ("vae", "gan")]  # both predict nothing
+SUPERVISED = [n for n in models.names() if models.get(n).predicts]  # not the generators
 
 
 def splits_for(name: str, synthetic) -> dict:

@@ -31,11 +31,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 from torch import nn
 
-from .gan import SignalGrid, _Condition
+from .gan import GridModel, SignalGrid, _Condition
 from .registry import TrainDefaults, register
 
 #: the noise levels (and draws) ``score`` averages over per gene
@@ -193,15 +192,14 @@ class Sampler(SignalGrid):
         lr=1e-3, batch_size=256, patience=15, max_epochs=60, lr_schedule="cosine", average=0.999
     ),
 )
-class ConditionalDiffusion(nn.Module):
+class ConditionalDiffusion(GridModel):
     """Conditional denoising diffusion over ``(marks, bins)`` signals (v-prediction, DDIM).
 
     ``width`` and ``blocks``: the gene-wide residual MLP's; ``channels``: the per-bin
-    head's; ``sample_steps``: DDIM steps per generated
-    gene; ``zero_gap``: how far (standard deviations) empty bins are moved apart while the
-    model learns (0: not); ``quantize`` (default on) puts generated signals on the real
-    signals' grid. Trained
-    by ``gan train --generator diffusion``; measured by the same ``gan quality``.
+    head's; ``sample_steps``: DDIM steps per generated gene; ``zero_gap``: how far (standard
+    deviations) empty bins are moved apart while the model learns (0: not); ``quantize``
+    (default on) puts generated signals on the real signals' grid. Trained by ``gan train
+    --generator diffusion``; measured by the same ``gan quality``.
     """
 
     score_name = "denoising_fit"
@@ -225,20 +223,6 @@ class ConditionalDiffusion(nn.Module):
         self.generator = Sampler(
             n_marks, n_bins, n_outputs, width, blocks, sample_steps, zero_gap, channels
         )
-
-    def set_scale(
-        self,
-        mean: np.ndarray,
-        std: np.ndarray,
-        quantum: np.ndarray,
-        *,
-        log1p: bool = True,
-        unit: np.ndarray | None = None,
-    ) -> None:
-        """The input transform's statistics and the grid generated genes are put on (with
-        ``quantize``); ``unit`` is kept for the record, not used."""
-        q = np.asarray(quantum) if self.quantize else np.zeros(len(mean))
-        self.generator.set_scale(mean, std, q, log1p=log1p, unit=unit)
 
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """The starting noise of ``n`` genes, ``(n, marks * bins)``."""

@@ -365,6 +365,30 @@ class Generator(SignalGrid):
         return v + (self.transformed(counts) - v).detach()
 
 
+class GridModel(nn.Module):
+    """A generative module whose ``generator`` (a ``SignalGrid``) puts its genes on the real
+    signals' grid when ``quantize`` is on."""
+
+    generator: SignalGrid
+    quantize: bool
+
+    def set_scale(
+        self,
+        mean: np.ndarray,
+        std: np.ndarray,
+        quantum: np.ndarray,
+        *,
+        log1p: bool = True,
+        unit: np.ndarray | None = None,
+    ) -> None:
+        """The input transform's per-mark statistics, the signal's grid (per mark), which
+        generated genes are put on (``quantize``), and each mark's whole-read value ``unit``
+        (0 or ``None``: none; used by a GAN with ``atoms`` or ``reads``)."""
+        q = np.asarray(quantum) if self.quantize else np.zeros(len(mean))
+        u = unit if self.quantize else None
+        self.generator.set_scale(mean, std, q, log1p=log1p, unit=u)
+
+
 class Critic(nn.Module):
     """``(batch, marks, bins)`` signals, which bins are exactly zero, and the condition -> one
     unbounded score per gene (projection), with the batch's spread (minibatch standard
@@ -420,7 +444,7 @@ class Critic(nn.Module):
         "matching_groups": 4,
     },
 )
-class ConditionalGAN(nn.Module):
+class ConditionalGAN(GridModel):
     """Conditional WGAN-GP over ``(marks, bins)`` signals; conditions on class or level.
 
     The module holds the generator and the critic; the objective (critic steps per generator
@@ -459,22 +483,6 @@ class ConditionalGAN(nn.Module):
         self.critic = Critic(
             n_marks, n_bins, n_outputs, channels, n_indicators=self.generator.n_indicators
         )
-
-    def set_scale(
-        self,
-        mean: np.ndarray,
-        std: np.ndarray,
-        quantum: np.ndarray,
-        *,
-        log1p: bool = True,
-        unit: np.ndarray | None = None,
-    ) -> None:
-        """The input transform's per-mark statistics, the signal's grid (per mark), which
-        generated genes are put on (``quantize``), and each mark's whole-read value ``unit``
-        (0 or ``None``: none; used with ``atoms``)."""
-        q = np.asarray(quantum) if self.quantize else np.zeros(len(mean))
-        u = unit if self.quantize else None
-        self.generator.set_scale(mean, std, q, log1p=log1p, unit=u)
 
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """All the noise ``n`` genes need (latent vectors and noise maps), in one tensor."""

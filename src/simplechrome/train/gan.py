@@ -348,17 +348,8 @@ class DiffusionTask(SupervisedTask):
     genes at fixed noise levels and draws (``ConditionalDiffusion.score``), so epochs are
     compared on the same noise."""
 
-    def __init__(self, module, config: TrainConfig) -> None:
-        super().__init__(
-            module,
-            task=config.task,
-            lr=config.lr,
-            weight_decay=config.weight_decay,
-            lr_schedule=config.lr_schedule,
-            lr_decay=config.lr_decay,
-            lr_patience=config.lr_patience,
-            average=config.average,
-        )
+    def __init__(self, module, **settings: Any) -> None:
+        super().__init__(module, **settings)
         self._val_error: list[torch.Tensor] = []
 
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
@@ -419,7 +410,8 @@ class GANModel(TrainedModel):
     def saved_params(cls, name: str, hparams: dict[str, Any]) -> dict[str, Any]:
         # GAN files written before whole-read decisions (or placed reads) existed were made
         # without them
-        return {"atoms": False, "reads": False, **hparams} if name == "gan" else hparams
+        params = models.get(name).module_params()
+        return {k: False for k in ("atoms", "reads") if k in params} | hparams
 
     def _load_state(self, state: dict[str, torch.Tensor]) -> None:
         unit = self.module.generator.unit
@@ -456,7 +448,7 @@ class GANModel(TrainedModel):
     def train_on(self, train: HistoneData, valid: HistoneData, config: TrainConfig) -> pd.DataFrame:
         _, task_params = models.split_params(self.name, self.hparams)
         if self.entry.cls is ConditionalDiffusion:
-            task: HistoryTask = DiffusionTask(self.module, config)
+            task: HistoryTask = DiffusionTask.from_config(self.module, config)
         else:
             task = GANTask(self.module, lr=config.lr, seed=config.seed, **task_params)
 

@@ -71,6 +71,21 @@ class SupervisedTask(HistoryTask):
         self._val_scores: list[torch.Tensor] = []
         self._val_y: list[torch.Tensor] = []
 
+    @classmethod
+    def from_config(cls, module: nn.Module, config: TrainConfig, **extra: Any) -> SupervisedTask:
+        """The task with ``config``'s optimiser settings (and ``extra`` arguments)."""
+        return cls(
+            module,
+            task=config.task,
+            lr=config.lr,
+            weight_decay=config.weight_decay,
+            lr_schedule=config.lr_schedule,
+            lr_decay=config.lr_decay,
+            lr_patience=config.lr_patience,
+            average=config.average,
+            **extra,
+        )
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return logits_of(self.module(x))
 
@@ -187,17 +202,7 @@ class Predictor(TrainedModel):
         return torch.from_numpy(np.array(self.inputs(data))), torch.tensor(y, dtype=y_dtype)
 
     def make_task(self, config: TrainConfig) -> HistoryTask:
-        return SupervisedTask(
-            self.module,
-            task=config.task,
-            lr=config.lr,
-            weight_decay=config.weight_decay,
-            lr_schedule=config.lr_schedule,
-            lr_decay=config.lr_decay,
-            lr_patience=config.lr_patience,
-            fused_adam=self.entry.fused_adam,
-            average=config.average,
-        )
+        return SupervisedTask.from_config(self.module, config, fused_adam=self.entry.fused_adam)
 
     def train_on(self, train: HistoneData, valid: HistoneData, config: TrainConfig) -> pd.DataFrame:
         train_x, train_y = self._tensors(train, config)
