@@ -28,9 +28,12 @@ browser:
 demo: $(STAMP)
 	$(VENV)/bin/simplechrome demo
 
+# Two pytest workers (pytest-xdist), one core and one torch thread each: the suite's many
+# single-threaded parts (scikit-learn, subprocesses, Chromium, data preparation) overlap.
+TEST_WORKERS ?= 2
 test: $(STAMP) browser
 	$(VENV)/bin/ruff check src tests benchmarks
-	$(PY) -m pytest --durations=15
+	$(PY) -m pytest -n $(TEST_WORKERS) --durations=15
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

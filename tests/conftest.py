@@ -32,7 +32,8 @@ def require(module: str):
         pytest.skip(f"{module} is not installed", allow_module_level=True)
 
 
-torch.set_num_threads(min(2, os.cpu_count() or 1))
+# under pytest-xdist each of the workers takes one core
+torch.set_num_threads(1 if os.environ.get("PYTEST_XDIST_WORKER") else min(2, os.cpu_count() or 1))
 
 
 @pytest.fixture(autouse=True)

@@ -143,7 +143,7 @@ def test_e012_gan_generates_usable_genes(e012):
 
     train, valid, test = (e012[k].subset(slice(0, n)) for k, n in
                           (("train", 3000), ("valid", 500), ("test", 1500)))  # fmt: skip
-    config = TrainConfig(progress=False, batch_size=64, max_epochs=15, patience=15)
+    config = TrainConfig(progress=False, batch_size=128, max_epochs=12, patience=12)
     gan = fit("gan", train, valid, config=config)
     q = gan_quality(gan, train, test).numbers
     print({k: v for k, v in q.items() if k not in ("profile_r", "ceiling")})
