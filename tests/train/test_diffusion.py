@@ -20,7 +20,8 @@ def test_the_sampler_returns_the_one_gene_a_perfect_denoiser_knows():
     then land on ``x*``, which decodes to the signal ``x*`` was made from, empty bins exactly
     zero."""
     m = models.create("diffusion", n_marks=2, n_bins=6, n_outputs=2, **SMALL)
-    m.set_scale(np.array([0.3, 0.5]), np.array([0.4, 0.6]), np.array([0.02, 0.02]))
+    m.set_scale(np.array([0.3, 0.5]), np.array([0.4, 0.6]), np.array([0.02, 0.02]),
+                unit=np.array([0.74, 0.0]))  # fmt: skip
     g = m.generator
     signal = torch.tensor([[[0.0, 0.02, 0.74, 1.48, 0.0, 0.3], [2.2, 0.0, 0.0, 0.06, 0.9, 0.0]]])
     target = g.encoded(g.transformed(signal)).flatten(1)  # what the model learns
@@ -39,10 +40,36 @@ def test_the_sampler_returns_the_one_gene_a_perfect_denoiser_knows():
     assert (back[:, 0, 0] == 0).all() and (back[:, 1, 1] == 0).all()  # exact zeros
     # the training loss is zero for that velocity, and positive for a wrong one
     x = signal.expand(5, -1, -1)
-    t, eps = torch.rand(5), torch.randn(5, 2, 6)
+    t, eps = torch.rand(5), torch.randn(5, g.noise_size)
     assert float(g.loss(g.transformed(x), torch.zeros(5), t, eps).max()) < 1e-8
     g.velocity = lambda x, t, e: ideal(x, t, e) + 0.1
     assert float(g.loss(g.transformed(x), torch.zeros(5), t, eps).min()) > 1e-3
+
+
+def test_whole_reads_have_their_own_channel_and_decide_the_rounding():
+    """With ``atoms`` each mark's whole-read bins (non-zero multiples of its unit) are marked
+    +1 in a channel beside the signal; a generated bin whose indicator ends above zero is put
+    on the nearest whole number of reads (at least one), any other on the grid; a mark with no
+    unit has no whole reads."""
+    m = models.create("diffusion", n_marks=2, n_bins=5, n_outputs=2, **SMALL)
+    m.set_scale(np.array([0.3, 0.5]), np.array([0.4, 0.6]), np.array([0.02, 0.02]),
+                unit=np.array([0.74, 0.0]))  # fmt: skip
+    g = m.generator
+    real = torch.tensor([[[0.0, 0.74, 0.72, 1.48, 2.2], [0.0, 0.74, 0.72, 1.48, 2.2]]])
+    enc = g.encoded(g.transformed(real))
+    assert enc.shape == (1, 4, 5) and g.noise_size == 20
+    assert enc[0, 2].tolist() == [-1, 1, -1, 1, -1] and enc[0, 3].tolist() == [-1] * 5
+    # the model's output: signals near whole reads, the indicator on and off
+    out = torch.tensor([[[0.755, 0.755, 1.455, 0.3, 0.0], [0.755, 0.755, 1.455, 0.3, 0.0]]])
+    indicator = torch.tensor([[[1.0, -1.0, 0.5, 2.0, 1.0], [1.0, -1.0, 0.5, 2.0, 1.0]]])
+    v = torch.cat([g.transformed(out), indicator], dim=1)
+    v[:, :2, 4] = g.zero_level()[:, :, 0] - g.zero_gap  # an empty bin stays empty
+    back = g.signal(g.decoded(v))
+    torch.testing.assert_close(back[0, 0], torch.tensor([0.74, 0.76, 1.48, 0.74, 0.0]))
+    torch.testing.assert_close(back[0, 1], torch.tensor([0.76, 0.76, 1.46, 0.3, 0.0]))
+    # without atoms the indicator channel is not there
+    plain = models.create("diffusion", n_marks=2, n_bins=5, n_outputs=2, atoms=False, **SMALL)
+    assert plain.generator.noise_size == 10
 
 
 def test_diffusion_trains_saves_and_generates_deterministically(tmp_path, synthetic):

@@ -21,7 +21,12 @@ transformed space only a twentieth of a standard deviation below the first grid 
 than the sampler resolves them (generated genes held a third of the real share of zeros); so
 the model works on signals whose empty bins are moved ``zero_gap`` standard deviations further
 down (``encoded``), and a generated bin below half that gap reads exactly zero (``decoded``).
-There are no whole-read decisions.
+Whole reads (``atoms``, default on; see ``models.gan``: on coverage-derived signals 12% of
+all bins read exactly one read's value) get a channel of their own: beside each mark's signal
+the model learns an indicator, +1 where the bin is whole reads and -1 elsewhere, and a
+generated bin whose indicator ends above zero is put on the nearest whole number of reads
+(at least one) instead of the grid. Without it the values of generated genes have no such
+pile-ups, and a classifier tells every one of them from a real gene.
 
 There is no critic; ``score`` is how well the model denoises a gene (the negative mean
 velocity error over fixed noise levels and draws), a realness score in the same direction.
@@ -72,16 +77,16 @@ class _Head(nn.Module):
     with half its real share of zeros; through this head, with the real share."""
 
     def __init__(
-        self, n_marks: int, n_bins: int, context: int, channels: int, emb: int, layers: int = 2
+        self, n_in: int, n_bins: int, context: int, channels: int, emb: int, layers: int = 2
     ) -> None:
         super().__init__()
-        self.inp = nn.Conv1d(n_marks + context, channels, 3, padding=1)
+        self.inp = nn.Conv1d(n_in + context, channels, 3, padding=1)
         self.position = nn.Parameter(torch.zeros(1, channels, n_bins))
         self.films = nn.ModuleList([nn.Linear(emb, 2 * channels) for _ in range(layers)])
         self.convs = nn.ModuleList(
             [nn.Conv1d(channels, channels, 3, padding=1) for _ in range(layers)]
         )
-        self.out = nn.Conv1d(channels, n_marks, 1)
+        self.out = nn.Conv1d(channels, n_in, 1)
         self.act = nn.SiLU()
         nn.init.zeros_(self.out.weight)  # the untrained network predicts v = 0
         nn.init.zeros_(self.out.bias)
@@ -95,8 +100,10 @@ class _Head(nn.Module):
 
 
 class Sampler(SignalGrid):
-    """The velocity network and the DDIM sampler: ``noise`` ``(batch, marks * bins)`` and
-    conditions (or their embeddings) -> ``(batch, marks, bins)`` generated signals."""
+    """The velocity network and the DDIM sampler: ``noise`` ``(batch, noise_size)`` and
+    conditions (or their embeddings) -> ``(batch, marks, bins)`` generated signals. The model
+    works on ``channels_per_mark`` channels per mark (the signal; with ``atoms`` also the
+    whole-read indicator)."""
 
     def __init__(
         self,
@@ -109,20 +116,27 @@ class Sampler(SignalGrid):
         zero_gap: float = 1.0,
         channels: int = 64,
         context: int = 8,
+        atoms: bool = False,
     ) -> None:
         super().__init__(n_marks)
         self.n_marks, self.n_bins, self.sample_steps = n_marks, n_bins, steps
-        self.zero_gap, self.context = float(zero_gap), context
+        self.zero_gap, self.context, self.atoms = float(zero_gap), context, bool(atoms)
+        self.n_channels = n_marks * (2 if self.atoms else 1)
         self.condition = _Condition(n_outputs, 64)
         self.register_buffer("freq", torch.exp(torch.linspace(0.0, math.log(1000.0), 32)))
         self.embed = nn.Sequential(nn.Linear(64 + 64, 256), nn.SiLU(), nn.Linear(256, 256))
-        self.inp = nn.Linear(n_marks * n_bins, width)
+        self.inp = nn.Linear(self.n_channels * n_bins, width)
         self.blocks = nn.ModuleList([_Block(width, 256) for _ in range(blocks)])
         self.out = nn.Linear(width, context * n_bins)
-        self.head = _Head(n_marks, n_bins, context, channels, 256)
+        self.head = _Head(self.n_channels, n_bins, context, channels, 256)
+
+    @property
+    def noise_size(self) -> int:
+        """Values per gene the model works on (and noise per generated gene)."""
+        return self.n_channels * self.n_bins
 
     def velocity(self, x: torch.Tensor, t: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
-        """The predicted ``v`` for noisy genes ``x`` ``(batch, marks * bins)`` at levels ``t``
+        """The predicted ``v`` for noisy genes ``x`` ``(batch, noise_size)`` at levels ``t``
         ``(batch,)`` under condition embeddings ``e``."""
         f = t[:, None] * self.freq[None]
         h = self.inp(x)
@@ -130,14 +144,14 @@ class Sampler(SignalGrid):
         for block in self.blocks:
             h = block(h, emb)
         context = self.out(h).view(len(x), self.context, self.n_bins)
-        bins = x.view(len(x), self.n_marks, self.n_bins)
+        bins = x.view(len(x), self.n_channels, self.n_bins)
         return self.head(bins, context, emb).flatten(1)
 
     def loss(
         self, x: torch.Tensor, c: torch.Tensor, t: torch.Tensor, eps: torch.Tensor
     ) -> torch.Tensor:
         """Per gene, the mean squared velocity error of genes ``x`` ``(batch, marks, bins)``
-        noised to levels ``t`` with draws ``eps`` (shaped like ``x``)."""
+        noised to levels ``t`` with draws ``eps`` ``(batch, noise_size)``."""
         x0, eps = self.encoded(x).flatten(1), eps.flatten(1)
         a, s = (w[:, None] for w in alpha_sigma(t))
         v = self.velocity(a * x0 + s * eps, t, self.condition(c))
@@ -160,28 +174,37 @@ class Sampler(SignalGrid):
             v = self.velocity(x, now.expand(len(x)), e)
             clean, eps = a * x - s * v, s * x + a * v
             x = a_next * clean + s_next * eps
-        return self.decoded(clean.view(-1, self.n_marks, self.n_bins))
+        return self.decoded(clean.view(-1, self.n_channels, self.n_bins))
 
     def encoded(self, x: torch.Tensor) -> torch.Tensor:
-        """Transformed signals ``(batch, marks, bins)`` -> what the model learns: empty bins
-        moved ``zero_gap`` further down (unchanged before ``set_scale``)."""
-        if not self.scaled or self.zero_gap <= 0:
-            return x
-        zero = self.zero_level()
-        return torch.where(x <= zero + 1e-6, zero - self.zero_gap, x)
+        """Transformed signals ``(batch, marks, bins)`` -> what the model learns ``(batch,
+        n_channels, bins)``: empty bins moved ``zero_gap`` further down (unchanged before
+        ``set_scale``), then with ``atoms`` each mark's whole-read indicator (+1 / -1)."""
+        whole = self.whole_reads(x) if self.atoms and self.scaled else torch.zeros_like(x) > 0
+        if self.scaled and self.zero_gap > 0:
+            zero = self.zero_level()
+            x = torch.where(x <= zero + 1e-6, zero - self.zero_gap, x)
+        return torch.cat([x, whole.to(x.dtype) * 2.0 - 1.0], dim=1) if self.atoms else x
 
     def decoded(self, v: torch.Tensor) -> torch.Tensor:
-        """The model's values -> transformed signals on the grid: below half the gap exactly
-        zero, else the nearest grid value (at least one step; with no gap, zero included)."""
+        """The model's values ``(batch, n_channels, bins)`` -> transformed signals on the grid:
+        below half the gap exactly zero, else the nearest grid value (at least one step; with
+        no gap, zero included), or with ``atoms`` where the indicator is above zero the
+        nearest whole number of reads (at least one)."""
+        v, indicator = v[:, : self.n_marks], v[:, self.n_marks :]
         if not self.scaled:
             return v
         q = self.quantum[None, :, None]
         signal = self.signal(v).clamp(min=0.0)
         if self.zero_gap <= 0:
             return self.transformed(torch.round(signal / q) * q)
-        steps = torch.round(signal / q).clamp(min=1.0)
+        value = torch.round(signal / q).clamp(min=1.0) * q
+        if self.atoms:
+            unit = self.unit[None, :, None]
+            reads = torch.round(signal / unit.clamp(min=1e-12)).clamp(min=1.0) * unit
+            value = torch.where((indicator > 0) & (unit > 0), reads, value)
         empty = v < self.zero_level() - self.zero_gap / 2
-        return self.transformed(torch.where(empty, 0.0, steps * q))
+        return self.transformed(torch.where(empty, 0.0, value))
 
 
 @register(
@@ -197,8 +220,9 @@ class ConditionalDiffusion(GridModel):
 
     ``width`` and ``blocks``: the gene-wide residual MLP's; ``channels``: the per-bin
     head's; ``sample_steps``: DDIM steps per generated gene; ``zero_gap``: how far (standard
-    deviations) empty bins are moved apart while the model learns (0: not); ``quantize``
-    (default on) puts generated signals on the real signals' grid. Trained by ``gan train
+    deviations) empty bins are moved apart while the model learns (0: not); ``atoms`` (default
+    on): a whole-read indicator per mark beside its signal; ``quantize`` (default on) puts
+    generated signals on the real signals' grid. Trained by ``gan train
     --generator diffusion``; measured by the same ``gan quality``.
     """
 
@@ -215,20 +239,21 @@ class ConditionalDiffusion(GridModel):
         sample_steps: int = 50,
         zero_gap: float = 1.0,
         channels: int = 64,
+        atoms: bool = True,
         quantize: bool = True,
     ) -> None:
         super().__init__()
         self.n_marks, self.n_bins, self.n_outputs = n_marks, n_bins, n_outputs
         self.quantize = quantize
         self.generator = Sampler(
-            n_marks, n_bins, n_outputs, width, blocks, sample_steps, zero_gap, channels
-        )
+            n_marks, n_bins, n_outputs, width, blocks, sample_steps, zero_gap, channels,
+            atoms=atoms,
+        )  # fmt: skip
 
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """The starting noise of ``n`` genes, ``(n, marks * bins)``."""
+        """The starting noise of ``n`` genes, ``(n, noise_size)``."""
         device = next(self.parameters()).device
-        size = self.n_marks * self.n_bins
-        return torch.randn(n, size, generator=generator).to(device)
+        return torch.randn(n, self.generator.noise_size, generator=generator).to(device)
 
     def forward(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         """Generated signals ``(batch, marks, bins)`` for starting noise ``z`` and conditions
@@ -245,6 +270,6 @@ class ConditionalDiffusion(GridModel):
         total = x.new_zeros(len(x))
         for k in range(levels):
             t = ((k + 0.5) / levels + shift) % 1.0
-            eps = torch.randn(x.shape, generator=rng).to(x.device)
+            eps = torch.randn(len(x), self.generator.noise_size, generator=rng).to(x.device)
             total += self.generator.loss(x, c, t.to(x.device), eps)
         return -total / levels

@@ -127,6 +127,15 @@ class SignalGrid(nn.Module):
         raw = v * self.std[None, :, None] + self.mean[None, :, None]
         return torch.expm1(raw.clamp(max=30.0)) if bool(self.log1p) else raw
 
+    def whole_reads(self, x: torch.Tensor) -> torch.Tensor:
+        """Which bins of transformed signals ``x`` ``(batch, marks, bins)`` are whole reads: a
+        non-zero multiple of the mark's ``unit`` (within half a grid step); none for a mark
+        without a unit, or before ``set_scale``."""
+        raw, unit = self.signal(x), self.unit[None, :, None]
+        reads = torch.round(raw / unit.clamp(min=1e-12))
+        near = (raw - reads * unit).abs() < 0.5 * self.quantum[None, :, None]
+        return near & (reads >= 1) & (unit > 0)  # (an empty bin reads 0 whole reads)
+
 
 class Generator(SignalGrid):
     """Noise and condition -> ``(batch, marks, bins)``: a linear layer, then two upsampling
@@ -502,11 +511,7 @@ class ConditionalGAN(GridModel):
         zero = x <= g.zero_level() + 1e-6
         if g.n_indicators == 1:
             return zero.to(x.dtype)
-        raw, unit = g.signal(x), g.unit[None, :, None]
-        reads = torch.round(raw / unit.clamp(min=1e-12))
-        near = (raw - reads * unit).abs() < 0.5 * g.quantum[None, :, None]
-        whole = near & (reads >= 1) & (unit > 0)  # (an empty bin reads 0 whole reads)
-        return torch.cat([zero, whole], dim=1).to(x.dtype)
+        return torch.cat([zero, g.whole_reads(x)], dim=1).to(x.dtype)
 
     def score(self, x: torch.Tensor, c: torch.Tensor, zero: torch.Tensor | None = None):
         """The critic's score of signals ``x`` (their zero indicators computed if not given)."""

@@ -355,7 +355,8 @@ class DiffusionTask(SupervisedTask):
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
         x, c = batch
         t = torch.rand(len(x), device=x.device)
-        loss = self.module.generator.loss(x, c, t, torch.randn_like(x)).mean()
+        eps = torch.randn(len(x), self.module.generator.noise_size, device=x.device)
+        loss = self.module.generator.loss(x, c, t, eps).mean()
         self.add_loss(loss, len(x))
         return loss
 
