@@ -250,16 +250,6 @@ class ConditionalDiffusion(GridModel):
             atoms=atoms,
         )  # fmt: skip
 
-    def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """The starting noise of ``n`` genes, ``(n, noise_size)``."""
-        device = next(self.parameters()).device
-        return torch.randn(n, self.generator.noise_size, generator=generator).to(device)
-
-    def forward(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        """Generated signals ``(batch, marks, bins)`` for starting noise ``z`` and conditions
-        ``c``."""
-        return self.generator(z, c)
-
     def score(self, x: torch.Tensor, c: torch.Tensor, levels: int = SCORE_LEVELS) -> torch.Tensor:
         """How well the model denoises each gene: minus its velocity error averaged over
         ``levels`` noise levels, spread evenly over ``(0, 1)`` and shifted from gene to gene,

@@ -397,6 +397,15 @@ class GridModel(nn.Module):
         u = unit if self.quantize else None
         self.generator.set_scale(mean, std, q, log1p=log1p, unit=u)
 
+    def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """All the noise ``n`` genes need (``generator.noise_size`` each), in one tensor."""
+        device = next(self.parameters()).device
+        return torch.randn(n, self.generator.noise_size, generator=generator).to(device)
+
+    def forward(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        """Generated signals ``(batch, marks, bins)`` for noise ``z`` and conditions ``c``."""
+        return self.generator(z, c)
+
 
 class Critic(nn.Module):
     """``(batch, marks, bins)`` signals, which bins are exactly zero, and the condition -> one
@@ -492,15 +501,6 @@ class ConditionalGAN(GridModel):
         self.critic = Critic(
             n_marks, n_bins, n_outputs, channels, n_indicators=self.generator.n_indicators
         )
-
-    def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """All the noise ``n`` genes need (latent vectors and noise maps), in one tensor."""
-        device = next(self.parameters()).device
-        return torch.randn(n, self.generator.noise_size, generator=generator).to(device)
-
-    def forward(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        """Generated signals ``(batch, marks, bins)`` for noise ``z`` and conditions ``c``."""
-        return self.generator(z, c)
 
     def zeros_of(self, x: torch.Tensor) -> torch.Tensor:
         """Which bins of (real) signals ``x`` read exactly zero and, with atoms, which are
