@@ -11,11 +11,14 @@ from simplechrome.config import TrainConfig
 from simplechrome.data import HistoneData
 from simplechrome.errors import ModelMismatchError
 from simplechrome.interpret.gan import (
+    class_matched_draw,
     expression_groups,
     expression_trends,
     gan_quality,
     mark_correlations,
     profile_correlations,
+    real_reference,
+    training_zero_fraction,
     two_sample_auroc,
     walk_ceiling,
     walks,
@@ -116,6 +119,47 @@ def test_regression_gan_conditions_on_the_level(synthetic):
     np.testing.assert_allclose(trends, real_walk.mean(axis=2), rtol=1e-5, atol=1e-6)
     same = walk_ceiling(gan, reg["test"], reg["test"])
     assert list(same) == list(gan.marks) and all(r == pytest.approx(1.0) for r in same.values())
+
+
+def _shifted_splits(rng, n: int = 1200, bins: int = 10):
+    """Training and test genes of two marks whose class mix differs (test 70% low, training
+    30%) and whose low class differs too: in the training genes the two marks share a per-gene
+    level (correlated), in the test genes they do not. Low genes are mostly empty bins."""
+
+    def split(name, low_share, shared):
+        y = (rng.random(n) >= low_share).astype(np.int64)
+        rate = np.where(y == 1, 5.0, 0.3)[:, None, None] * np.ones((n, 2, bins))
+        level = rng.gamma(1.0, 1.0, size=(n, 1, 1))
+        own = rng.gamma(1.0, 1.0, size=(n, 2, 1))
+        rate[y == 0] *= np.where(shared, level, own)[y == 0]
+        x = rng.poisson(rate).astype(np.float32)
+        ids = np.array([f"{name}{i}" for i in range(n)])
+        return HistoneData(x=x, y=y, gene_ids=ids, marks=("a", "b"), cell="toy")
+
+    return split("tr", 0.3, True), split("te", 0.7, False)
+
+
+def test_real_reference_compares_in_the_test_class_mix_and_shows_the_population_gap():
+    rng = np.random.default_rng(3)
+    y, y_train = np.repeat([0, 1], [70, 30]), np.repeat([0, 1], [20, 80])
+    i, j = class_matched_draw(y, y_train, seed=0)
+    assert len(set(i)) == len(i) and len(set(j)) == len(j)  # no gene twice
+    assert [(y[i] == k).sum() for k in (0, 1)] == [(y_train[j] == k).sum() for k in (0, 1)]
+    assert (y[i] == 0).sum() == 20 and (y[i] == 1).sum() == 8  # the test mix, 20 low at most
+
+    train, test = _shifted_splits(rng)
+    gan = fit("gan", train, test, config=FAST)
+    ref = real_reference(gan, train, test)
+    zeros = ref["zero_fraction"]
+    # in the test genes' class mix, the training genes' empty bins match the test genes'
+    assert all(abs(zeros["training"][m] - zeros["real"][m]) < 0.04 for m in "ab")
+    mixed = training_zero_fraction(gan, train, test.y)
+    real = (test.x == 0).mean(axis=(0, 2))
+    assert np.allclose([mixed["a"], mixed["b"]], real, atol=0.04)
+    assert abs(mixed["a"] - (train.x[:, 0] == 0).mean()) > 0.15  # the unweighted one is far
+    # the low class's marks co-vary in the training genes only: real data's own gap
+    assert ref["max_corr_gap"]["low"] > 0.4 > 0.2 > ref["max_corr_gap"]["high"]
+    assert 0.5 <= ref["two_sample_auroc"] <= 1.0
 
 
 @pytest.mark.slow

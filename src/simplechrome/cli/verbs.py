@@ -358,7 +358,9 @@ def cmd_gan_quality(args: argparse.Namespace) -> int:
         f"two-sample AUROC {q['two_sample_auroc']:.4f} "
         f"(real vs real {q['two_sample_reference']:.4f}); "
         f"train on synthetic {q['tstr_auroc']:.4f}, on real {q['trtr_auroc']:.4f}; "
-        f"largest correlation gap {max(q['max_corr_gap'].values()):.3f}; "
+        f"largest correlation gap {max(q['max_corr_gap'].values()):.3f} "
+        f"(real vs real {max(q['reference']['max_corr_gap'].values()):.3f}; "
+        f"against the training genes {max(q['max_corr_gap_train'].values()):.3f}); "
         f"smallest walk trend r {min(q['walk_trend_r'].values()):.3f}"
     )
     print(f"quality written to {args.output}")

@@ -269,9 +269,27 @@ GAN_GOALS = {
 }
 
 
-def gan_goals(q: dict[str, Any]) -> dict[str, bool]:
-    """Which of issue 14's goals one GAN run's quality numbers meet."""
-    return {name: bool(test(q)) for name, test in GAN_GOALS.items()}
+#: The same goals with the correlation gap and the zero fractions measured against the real
+#: training genes, the distribution the generator is shown: the test genes are another block of
+#: gene IDs, against which the real training genes themselves miss both lines (``reference``).
+GAN_GOALS_TRAINING = {
+    **GAN_GOALS,
+    "mark-mark correlation gap <= 0.10 per class": lambda q: (
+        max(q["max_corr_gap_train"].values()) <= 0.10
+    ),
+    "zero fraction within 0.05 per mark": lambda q: all(
+        abs(q["zero_fraction"]["generated"][m] - q["zero_fraction"]["training"][m]) <= 0.05
+        for m in q["zero_fraction"]["training"]
+    ),
+}
+
+
+def gan_goals(q: dict[str, Any], *, against: str = "test") -> dict[str, bool]:
+    """Which of issue 14's goals one GAN run's quality numbers meet, against the real test
+    genes (as the issue words them) or, for the two lines that depend on the population,
+    against the real training genes (``against="training"``)."""
+    goals = {"test": GAN_GOALS, "training": GAN_GOALS_TRAINING}[against]
+    return {name: bool(test(q)) for name, test in goals.items()}
 
 
 def _gan(found: list[Results], out: list[Verdict]) -> None:
@@ -286,14 +304,18 @@ def _gan(found: list[Results], out: list[Verdict]) -> None:
             n = sum(met.values())
             verdict = "holds" if n == len(met) else "holds partly" if n else "does not hold"
             missed = [k for k, v in met.items() if not v]
+            detail = f"{n} of {len(met)} goals met"
+            if "max_corr_gap_train" in q:
+                n_train = sum(gan_goals(q, against="training").values())
+                detail += (f" ({n_train} with the correlation gap and zero fractions against the "
+                           "training genes)")  # fmt: skip
+            detail += f"; missed: {'; '.join(missed)}" if missed else ""
             out.append(
                 Verdict(
                     "DeepChrome 2.0",
                     f"generated genes show the real mark combinations ({q['cell']})",
                     verdict,
-                    f"{n} of {len(met)} goals met"
-                    + (f"; missed: {'; '.join(missed)}" if missed else "")
-                    + f"; two-sample AUROC {q['two_sample_auroc']:.3f}",
+                    detail + f"; two-sample AUROC {q['two_sample_auroc']:.3f}",
                     run_id,
                 )
             )
