@@ -217,9 +217,7 @@ def real_reference(
     }
 
 
-def training_zero_fraction(
-    gan: GANModel, train: HistoneData, y: np.ndarray
-) -> dict[str, float]:
+def training_zero_fraction(gan: GANModel, train: HistoneData, y: np.ndarray) -> dict[str, float]:
     """The training genes' zero fraction per mark, each class weighted by its share of ``y``."""
     raw, y_train = gan.check(train).x, classes(train)
     per_class = {k: (raw[y_train == k] == 0).mean(axis=(0, 2)) for k in np.unique(y)}
