@@ -160,6 +160,13 @@ def test_real_reference_compares_in_the_test_class_mix_and_shows_the_population_
     # the low class's marks co-vary in the training genes only: real data's own gap
     assert ref["max_corr_gap"]["low"] > 0.4 > 0.2 > ref["max_corr_gap"]["high"]
     assert 0.5 <= ref["two_sample_auroc"] <= 1.0
+    # with the test genes as their own training genes, each measure against the training genes
+    # is the one against the test genes
+    q = gan_quality(gan, test, test).numbers
+    assert q["max_corr_gap_train"] == pytest.approx(q["max_corr_gap"])
+    assert q["zero_fraction"]["training"] == pytest.approx(q["zero_fraction"]["real"])
+    assert q["walk_trend_r_train"] == pytest.approx(q["walk_trend_r"])
+    assert q["reference"]["max_corr_gap"]["low"] == pytest.approx(0.0, abs=1e-9)
 
 
 @pytest.mark.slow

@@ -37,7 +37,9 @@ measure is also given for the real training genes standing in for generated ones
 - ``max_corr_gap_train`` per class: the generated genes' mark-mark correlations against the real
   training genes' of the same class (the distribution the generator was shown);
   ``zero_fraction["training"]``: the training genes' zero fraction per class, weighted to the
-  test genes' class mix (what a generator that reproduced its training genes would give).
+  test genes' class mix (what a generator that reproduced its training genes would give);
+  ``walk_trend_r_train`` per mark: the walk's trends against the training genes' trends along
+  expression.
 """
 
 from __future__ import annotations
@@ -285,6 +287,7 @@ def gan_quality(
     real_walk, fake_walk = walks(gan, test, seed=seed)
     trend_real, trend_fake = real_walk.mean(axis=2), fake_walk.mean(axis=2)  # (steps, marks)
     reference = real_reference(gan, train, test, seed=seed)
+    trend_train = expression_trends(gan, train)
     numbers: dict[str, Any] = {
         "cell": test.cell,
         "n_test_genes": int(test.n_genes),
@@ -313,6 +316,10 @@ def gan_quality(
             for m, mark in enumerate(marks)
         },
         "walk_ceiling": walk_ceiling(gan, train, test),
+        "walk_trend_r_train": {
+            mark: float(np.corrcoef(trend_train[:, m], trend_fake[:, m])[0, 1])
+            for m, mark in enumerate(marks)
+        },
         "reference": reference,
         "sliced_wasserstein": float(
             np.mean([sliced_wasserstein(real[s], fake[s], seed=seed) for _, s in groups])
