@@ -15,6 +15,7 @@ from simplechrome.interpret.gan import (
     expression_groups,
     expression_trends,
     gan_quality,
+    level_matched_groups,
     mark_correlations,
     profile_correlations,
     real_reference,
@@ -119,6 +120,35 @@ def test_regression_gan_conditions_on_the_level(synthetic):
     np.testing.assert_allclose(trends, real_walk.mean(axis=2), rtol=1e-5, atol=1e-6)
     same = walk_ceiling(gan, reg["test"], reg["test"])
     assert list(same) == list(gan.marks) and all(r == pytest.approx(1.0) for r in same.values())
+
+
+def _levels(rng, n: int, zero_share: float, name: str) -> HistoneData:
+    """Regression genes whose levels are zero (tied) for ``zero_share`` of them."""
+    y = np.where(rng.random(n) < zero_share, 0.0, rng.gamma(2.0, 2.0, n)).astype(np.float32)
+    ids = np.array([f"{name}{i}" for i in range(n)])
+    x = np.zeros((n, 1, 4), dtype=np.float32)
+    return HistoneData(x=x, y=y, gene_ids=ids, marks=("a",), cell="toy", task="regression")
+
+
+def test_level_matched_groups_compare_two_class_mixes_at_the_same_expression():
+    rng = np.random.default_rng(5)
+    test, train = _levels(rng, 900, 0.5, "te"), _levels(rng, 2000, 0.2, "tr")
+    # the test genes against themselves: their own rank groups, ties included
+    same = level_matched_groups(test, test)
+    assert all((a == b).all() for a, b in zip(same, expression_groups(test), strict=True))
+    groups, ref = level_matched_groups(test, train), expression_groups(test)
+    assert len(groups) == 9 and (np.sum(groups, axis=0) == 1).all()  # each gene in one group
+    lt, ltr = test.y, train.y
+    for k, g in enumerate(groups):  # between the neighbouring test groups' levels
+        assert k == 0 or ltr[g].min() >= lt[ref[k - 1]].max()
+        assert k == 8 or ltr[g].max() <= lt[ref[k + 1]].min()
+    # half the test genes are at level 0 (groups 1-4 and part of 5): the training genes at 0
+    # spread over the same groups in the same proportions
+    zero = ltr == 0
+    share = np.array([(g & zero).sum() for g in groups]) / zero.sum()
+    want = np.array([(r & (lt == 0)).sum() for r in ref]) / (lt == 0).sum()
+    np.testing.assert_allclose(share, want, atol=0.01)
+    assert share[5] < share[0]
 
 
 def _shifted_splits(rng, n: int = 1200, bins: int = 10):
