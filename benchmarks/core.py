@@ -116,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         "--batch-size", type=int, help="training batch (default: each model's training default)"
     )
     p.add_argument("--patience", type=int, help="early-stopping patience (default: the model's)")
+    p.add_argument("--max-epochs", type=int, help="at most this many epochs (default: the model's)")
     p.add_argument(
         "--accelerator",
         choices=("cpu", "gpu"),
@@ -146,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
             threads=args.threads,
             batch_size=args.batch_size,
             patience=args.patience,
+            max_epochs=args.max_epochs,
             accelerator=args.accelerator,
         )
         trained = fit(name, train, valid, config=config)
