@@ -200,14 +200,18 @@ def trend_r(a: np.ndarray, b: np.ndarray, marks: Sequence[str]) -> dict[str, flo
     return {m: float(np.corrcoef(a[both, i], b[both, i])[0, 1]) for i, m in enumerate(marks)}
 
 
+def training_trends(gan: GANModel, train: HistoneData, test: HistoneData) -> np.ndarray:
+    """The training genes' ``expression_trends`` at the test groups' levels."""
+    return expression_trends(gan, train, level_matched_groups(test, train))
+
+
 def walk_ceiling(gan: GANModel, train: HistoneData, test: HistoneData) -> dict[str, float]:
     """Per mark, the correlation between the real training genes' expression trend and the
     real test genes', the training genes grouped at the test groups' levels
     (``level_matched_groups``): the walk's trend r that real genes reach against each other (a
     generator learns the training genes' trend, so it is unlikely to follow the test genes'
     better)."""
-    a = expression_trends(gan, train, level_matched_groups(test, train))
-    return trend_r(a, expression_trends(gan, test), gan.marks)
+    return trend_r(training_trends(gan, train, test), expression_trends(gan, test), gan.marks)
 
 
 def class_matched_draw(
@@ -329,7 +333,7 @@ def gan_quality(
     real_walk, fake_walk = walks(gan, test, seed=seed)
     trend_real, trend_fake = real_walk.mean(axis=2), fake_walk.mean(axis=2)  # (steps, marks)
     reference = real_reference(gan, train, test, seed=seed)
-    trend_train = expression_trends(gan, train, level_matched_groups(test, train))
+    trend_train = training_trends(gan, train, test)
     numbers: dict[str, Any] = {
         "cell": test.cell,
         "n_test_genes": int(test.n_genes),
