@@ -72,6 +72,29 @@ def test_whole_reads_have_their_own_channel_and_decide_the_rounding():
     assert plain.generator.noise_size == 10
 
 
+def test_a_bin_is_empty_where_its_value_rounds_to_no_signal():
+    """Decoding puts each bin on the nearest grid value, zero included: a value anywhere in
+    the gap between the empty bins' training level and the first grid value, or above zero
+    but under half a grid step, reads exactly zero, whatever the whole-read indicator says;
+    from half a step up a bin takes at least one step. (The rule before read only values
+    below half the gap as empty and gave every other one at least a grid step: a pile-up of
+    one-step bins that real genes lack.)"""
+    m = models.create("diffusion", n_marks=1, n_bins=6, n_outputs=2, **SMALL)
+    m.set_scale(np.array([0.3]), np.array([0.4]), np.array([0.02]), unit=np.array([0.74]))
+    g = m.generator
+    zero = float(g.zero_level())
+    signal = g.transformed(torch.tensor([[[0.0, 0.0, 0.009, 0.011, 0.0, 0.8]]]))
+    v = signal.clone()
+    v[0, 0, 0] = zero - g.zero_gap  # where empty bins are learnt
+    v[0, 0, 1] = zero - 0.2 * g.zero_gap  # in the gap, above its middle
+    v[0, 0, 4] = zero - 0.01  # just under the empty level
+    indicator = torch.tensor([[[1.0, 1.0, 1.0, -1.0, 1.0, 1.0]]])
+    back = g.signal(g.decoded(torch.cat([v, indicator], dim=1)))[0, 0]
+    assert back[:3].tolist() == [0.0, 0.0, 0.0] and float(back[4]) == 0.0
+    torch.testing.assert_close(back[3], torch.tensor(0.02))  # half a step up: one step
+    torch.testing.assert_close(back[5], torch.tensor(0.74))  # whole reads where non-empty
+
+
 def test_diffusion_trains_saves_and_generates_deterministically(tmp_path, synthetic):
     s = synthetic.splits
     model = fit("diffusion", s["train"], s["valid"], config=FAST, model_params=SMALL)

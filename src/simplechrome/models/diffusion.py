@@ -20,7 +20,8 @@ grid step and transformed back. Empty bins, half of all bins in real genes, lie 
 transformed space only a twentieth of a standard deviation below the first grid value, closer
 than the sampler resolves them (generated genes held a third of the real share of zeros); so
 the model works on signals whose empty bins are moved ``zero_gap`` standard deviations further
-down (``encoded``), and a generated bin below half that gap reads exactly zero (``decoded``).
+down (``encoded``); a generated bin reads exactly zero where its value rounds to no signal
+(``decoded``: below half a grid step, so also anywhere in the gap).
 Whole reads (``atoms``, default on; see ``models.gan``: on coverage-derived signals 12% of
 all bins read exactly one read's value) get a channel of their own: beside each mark's signal
 the model learns an indicator, +1 where the bin is whole reads and -1 elsewhere, and a
@@ -188,23 +189,27 @@ class Sampler(SignalGrid):
 
     def decoded(self, v: torch.Tensor) -> torch.Tensor:
         """The model's values ``(batch, n_channels, bins)`` -> transformed signals on the grid:
-        below half the gap exactly zero, else the nearest grid value (at least one step; with
-        no gap, zero included), or with ``atoms`` where the indicator is above zero the
-        nearest whole number of reads (at least one)."""
+        each bin at the nearest grid value, zero included, so a bin whose value rounds to no
+        signal (below half a grid step, the empty level's gap included) reads exactly zero;
+        with ``atoms``, a non-empty bin whose indicator is above zero at the nearest whole
+        number of reads (at least one) instead.
+
+        Before 2026-11-24 a bin read empty only below half the gap (``zero_level - zero_gap /
+        2``) and any value above that took at least one grid step: the sampler leaves many
+        bins between the empty level and the first grid value, and those became a pile-up of
+        one-step bins real genes lack (E012: a third of the bins of two marks)."""
         v, indicator = v[:, : self.n_marks], v[:, self.n_marks :]
         if not self.scaled:
             return v
         q = self.quantum[None, :, None]
         signal = self.signal(v).clamp(min=0.0)
-        if self.zero_gap <= 0:
-            return self.transformed(torch.round(signal / q) * q)
-        value = torch.round(signal / q).clamp(min=1.0) * q
+        steps = torch.round(signal / q)
+        value = steps * q
         if self.atoms:
             unit = self.unit[None, :, None]
             reads = torch.round(signal / unit.clamp(min=1e-12)).clamp(min=1.0) * unit
-            value = torch.where((indicator > 0) & (unit > 0), reads, value)
-        empty = v < self.zero_level() - self.zero_gap / 2
-        return self.transformed(torch.where(empty, 0.0, value))
+            value = torch.where((indicator > 0) & (unit > 0) & (steps > 0), reads, value)
+        return self.transformed(value)
 
 
 @register(
