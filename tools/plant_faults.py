@@ -52,6 +52,34 @@ plants = {
             exclude=set(),""",
         "tests/test_leaks.py -k within_cell",
     ),
+    "siblings scored on the training cell's own test split": (
+        "experiments/runner.py",
+        """        test = scored_split(data, model)""",
+        """        test = splits.test""",
+        "tests/experiments/test_run_inputs.py -k trained_alone",
+    ),
+    "siblings scored on their target's raw test split (no normalisation)": (
+        "experiments/runner.py",
+        """    return load_run_splits(dataclasses.replace(data, marks=model.marks)).test""",
+        """    from ..data.run_splits import load_source
+
+    return load_source(data.cells[data.test_cell], data)["test"].select_marks(model.marks)""",
+        "tests/experiments/test_run_inputs.py -k trained_alone",
+    ),
+    "a model trained beside the target's RNA-seq column serves that target": (
+        "experiments/spec.py",
+        """                self.test_cell if (self.compendium or self.expression) else None,""",
+        """                self.test_cell if self.compendium else None,""",
+        "tests/experiments/test_run_inputs.py -k scrambled",
+    ),
+    "evaluate on another cell reads it raw": (
+        "data/run_splits.py",
+        """    if data.normalize == "depth":
+        cells = {n: depth_normalised(c) for n, c in cells.items()}""",
+        """    if data.normalize == "depth":
+        cells = {n: depth_normalised(c) if n in data.train_cells else c for n, c in cells.items()}""",  # noqa: E501
+        "tests/experiments/test_run_inputs.py -k another_cell",
+    ),
 }
 for name, (f, old, new, tests) in plants.items():
     p = R / f

@@ -21,9 +21,8 @@ import pandas as pd
 
 from ._io import atomic_write
 from .config import RunConfig, RunData, TrainConfig
-from .data import load_cell, read_deepchrome_csv
 from .data.histone import HistoneData, concat
-from .data.run_splits import load_run_splits
+from .data.run_splits import cell_inputs, load_run_splits
 from .errors import InputError, ModelMismatchError
 from .experiments.runs import Run, analyse_run, make_run
 from .report import build_report, gan_report, write_page
@@ -79,20 +78,15 @@ def embed(model: TrainedModel | str | Path, data: HistoneData) -> np.ndarray:
 # -- run directories ----------------------------------------------------------------------------
 def run_splits(run: str | Path, data: str | Path | None = None) -> dict[str, HistoneData]:
     """The splits a run's model is used on: with ``data`` (a cell folder, DeepDiff prefix, EID
-    or one split's CSV file) that cell's splits, read as the run read its own (task,
-    expression, annotation); without, the run's own splits rebuilt from its directory."""
+    or one split's CSV file) that cell's splits, built as the run built its own test split (the
+    model's marks, the run's normalisation and compendium: ``data.cell_inputs``); without, the
+    run's own splits rebuilt from its directory."""
     _, run_data = read_run_config(run)
     if data is None:
         return load_run_splits(run_data).as_dict()
-    source = Path(data)
-    if source.is_file():
-        return {"": read_deepchrome_csv(source)}
-    return load_cell(
-        data,
-        task=run_data.task,  # type: ignore[arg-type]
-        expression=run_data.expression,
-        gtf=run_data.gtf,
-    )
+    model = _model(run)
+    splits = cell_inputs(run_data, str(data), marks=model.marks)
+    return {"": splits["test"]} if set(splits) == {"test"} else splits
 
 
 def marks_note(model: TrainedModel, data: HistoneData) -> str | None:

@@ -4,16 +4,18 @@ a run's description into its training, early-stopping and test genes."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 
 from ..config import RunData
-from ..errors import InputError
+from ..errors import InputError, ModelMismatchError
 from . import compendium as comp
 from .annotation import read_expression
 from .cell import load_cell
 from .histone import HistoneData, concat
 from .neighbors import label_column
+from .readers import read_deepchrome_csv
 from .splits import budget_indices
 from .synthetic import make_synthetic
 
@@ -60,6 +62,8 @@ def load_source(path: str, data: RunData) -> Cell:
         except ValueError:
             raise InputError(f"bad synthetic cell {path!r} (expected synthetic:N:SEED)") from None
         return make_synthetic(n, seed=seed, task=data.task).splits  # type: ignore[arg-type]
+    if Path(path).is_file():  # one split's CSV: scored as a test split
+        return {"test": read_deepchrome_csv(path)}
     return load_cell(
         path,
         task=data.task,  # type: ignore[arg-type]
@@ -73,29 +77,14 @@ def load_source(path: str, data: RunData) -> Cell:
 def load_run_splits(data: RunData) -> RunSplits:
     """The genes of a run: its training cells' train and valid splits (pooled, on the run's
     marks, within its labelled budget) and its test cell's test split; with ``compendium``,
-    every gene also carries the compendium channels (``data.compendium``)."""
-    if not data.cells or not data.train_cells or not data.test_cell:
-        raise InputError("the run does not record its data; give the data explicitly")
-    unknown = sorted((set(data.train_cells) | {data.test_cell}) - set(data.cells))
-    if unknown:
-        raise InputError(f"the run names cells {unknown} without their paths")
-    needed = dict.fromkeys([*data.train_cells, data.test_cell])
-    cells = {name: load_source(data.cells[name], data) for name in needed}
-    marks = comp.histone_marks(data.marks or cells[data.test_cell]["test"].marks)
-    cells = {n: {k: s.select_marks(marks) for k, s in c.items()} for n, c in cells.items()}
-    if data.normalize == "depth":
-        cells = {n: depth_normalised(c) for n, c in cells.items()}
-    if data.test_cell not in data.train_cells:
-        cells = _without_target_column(cells, data.test_cell)
+    every gene also carries the compendium channels (``data.compendium``).
+
+    The one place that turns a ``RunData`` into model inputs: ``make_run``, every run of an
+    experiment that reuses another run's model, and ``evaluate``/``predict``/``embed`` on
+    another cell (``cell_inputs``) all read their genes through it."""
+    cells, rows = _built_cells(data)
     train = concat([cells[c]["train"] for c in data.train_cells])
     valid = concat([cells[c]["valid"] for c in data.train_cells])
-    rows = None
-    if data.size is not None:
-        rows = budget_indices(train.n_genes, valid.n_genes, data.size, seed=data.budget_seed)
-    if data.compendium is not None:
-        cells = attach_compendium(cells, data, rows)
-        train = concat([cells[c]["train"] for c in data.train_cells])
-        valid = concat([cells[c]["valid"] for c in data.train_cells])
     test = cells[data.test_cell]["test"]
     # signals without labels, for models that pretrain a VAE: the whole training split (before
     # the labelled budget); with `transductive`, valid and test signals too
@@ -111,6 +100,51 @@ def load_run_splits(data: RunData) -> RunSplits:
         unlabelled_valid=unlabelled_valid,
         transductive=bool(data.transductive),
     )
+
+
+def cell_inputs(data: RunData, path: str, *, marks: tuple[str, ...], name: str = "") -> Cell:
+    """Every split of another cell (``path``), read as the run described by ``data`` reads its
+    own test cell: the trained model's ``marks``, the run's normalisation and, with a
+    compendium, the channels built against the run's training cells. The cell takes the place
+    of the run's test cell, so its own expression column (when it is a Roadmap cell) is left
+    out of every compendium, as a new-cell-type run's target's is."""
+    name = name or Path(str(path)).name or "other"
+    while name in data.train_cells:  # the cell must not stand for one of the training cells
+        name = f"{name}~"
+    other = dataclasses.replace(
+        data, cells={**data.cells, name: str(path)}, test_cell=name, marks=tuple(marks)
+    )
+    cells, _ = _built_cells(other)
+    return cells[name]
+
+
+def _built_cells(data: RunData) -> tuple[dict[str, Cell], tuple[np.ndarray, np.ndarray] | None]:
+    """The run's cells as its models read them (marks, normalisation, the target's column left
+    out, compendium channels) and the rows of its labelled budget (``None``: every gene)."""
+    if not data.cells or not data.train_cells or not data.test_cell:
+        raise InputError("the run does not record its data; give the data explicitly")
+    unknown = sorted((set(data.train_cells) | {data.test_cell}) - set(data.cells))
+    if unknown:
+        raise InputError(f"the run names cells {unknown} without their paths")
+    needed = dict.fromkeys([*data.train_cells, data.test_cell])
+    cells = {name: load_source(data.cells[name], data) for name in needed}
+    marks = comp.histone_marks(data.marks or cells[data.test_cell]["test"].marks)
+    try:
+        cells = {n: {k: s.select_marks(marks) for k, s in c.items()} for n, c in cells.items()}
+    except ModelMismatchError as exc:
+        raise ModelMismatchError(f"{exc}: the run was trained on {list(marks)}") from None
+    if data.normalize == "depth":
+        cells = {n: depth_normalised(c) for n, c in cells.items()}
+    if data.test_cell not in data.train_cells:
+        cells = _without_target_column(cells, data.test_cell)
+    rows = None
+    if data.size is not None:
+        n_train = sum(cells[c]["train"].n_genes for c in data.train_cells)
+        n_valid = sum(cells[c]["valid"].n_genes for c in data.train_cells)
+        rows = budget_indices(n_train, n_valid, data.size, seed=data.budget_seed)
+    if data.compendium is not None:
+        cells = attach_compendium(cells, data, rows)
+    return cells, rows
 
 
 def depth_normalised(cell: Cell) -> Cell:

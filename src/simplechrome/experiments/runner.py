@@ -36,7 +36,7 @@ from ..config import RunConfig, RunData
 from ..data.cache import file_hash
 from ..data.cell import find_split_files
 from ..data.histone import HistoneData
-from ..data.run_splits import RunSplits, load_run_splits, load_source
+from ..data.run_splits import RunSplits, load_run_splits
 from ..errors import ConfigError, InputError
 from ..ids import is_eid
 from ..train import TrainedModel, load_run, resolve_config, save_run
@@ -112,7 +112,7 @@ def execute_group(
             continue
         start = time.perf_counter()
         data = run_data(run)
-        test = load_run_splits(data).test if run.compendium else _test_split(run, data, model)
+        test = scored_split(data, model)
         scored = {**{k: metrics[k] for k in ("train", "valid")}, "test": model.evaluate(test)}
         save_run(
             root / "runs" / run.run_id,
@@ -129,9 +129,12 @@ def execute_group(
     return records
 
 
-def _test_split(run: RunSpec, data: RunData, model: TrainedModel) -> HistoneData:
-    """A run's test split, read as the trained model reads (its marks)."""
-    return load_source(data.cells[run.test_cell], data)["test"].select_marks(model.marks)
+def scored_split(data: RunData, model: TrainedModel) -> HistoneData:
+    """The test split of a run that reuses another run's ``model``: built by the function that
+    builds every run's inputs (``load_run_splits``: marks, normalisation, the target's column,
+    compendium), on the marks the model was trained on, so that it equals the test split of
+    the same run trained alone."""
+    return load_run_splits(dataclasses.replace(data, marks=model.marks)).test
 
 
 def _load_trained(run_dir: Path) -> tuple[TrainedModel, dict[str, Any]]:

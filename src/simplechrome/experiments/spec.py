@@ -116,8 +116,11 @@ class RunSpec:
 
     @property
     def training_key(self) -> str:
-        """What determines the trained model: runs that share it train once. A compendium
-        depends on the test cell (its column is left out everywhere), so it joins the key."""
+        """What determines the trained model: runs that share it train once. A run that reads
+        the expression matrix (a compendium, co-expression neighbours) leaves the test cell's
+        column out of every cell's matrix, so its training inputs depend on the test cell,
+        which then joins the key: a model trained beside the target's RNA-seq column is never
+        scored on that target."""
         return json.dumps(
             [
                 dataclasses.asdict(self.model),
@@ -129,7 +132,7 @@ class RunSpec:
                 self.marks,
                 self.compendium,
                 self.normalize,
-                self.test_cell if self.compendium else None,
+                self.test_cell if (self.compendium or self.expression) else None,
                 [dict(self.cell_paths)[c] for c in self.train_cells],
             ],
             sort_keys=True,

@@ -1,0 +1,170 @@
+"""One place builds a run's inputs: a run that reuses another run's model, ``evaluate`` and
+``predict`` on another cell all score exactly what the same run trained alone would score.
+
+These tests were written against a bug (issue 35): runs sharing a trained model were scored on
+their target's raw test split (no depth normalisation, their target's RNA-seq column still in
+the expression matrix), and ``evaluate RUN --data OTHER`` read the other cell raw too. Each
+test below fails on that code. Caches are off, so two fits are two fits.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+import simplechrome as sc
+from simplechrome.config import RunConfig
+from simplechrome.data import make_synthetic, write_cell
+from simplechrome.experiments import load_spec, run_experiment
+from simplechrome.experiments.runner import run_data
+from simplechrome.api import predict_run
+from simplechrome.experiments.runs import make_run
+
+# three synthetic cells drawn from one expression matrix, each the signals of its own column;
+# E003's values are 4x deeper, so that scoring it without depth normalisation shows
+COLUMNS = {"E012": "SYN01", "E003": "SYN02", "E123": "SYN03"}
+OTHER_EIDS = ["E027", "E028", "E066", "E070", "E087", "E094", "E100", "E113", "E119"]
+
+
+@pytest.fixture(autouse=True)
+def _no_caches(monkeypatch):
+    monkeypatch.setenv("SIMPLECHROME_CACHE", "off")
+
+
+def _write_matrix(expr: pd.DataFrame, path: Path) -> Path:
+    text = "gene_id\t" + "\t".join(expr.columns) + "\n"
+    text += "".join(
+        f"{g}\t" + "\t".join(f"{v:.3f}" for v in r) + "\t\n" for g, r in expr.iterrows()
+    )
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(scope="module")
+def related(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("related")
+    cells, expr = {}, None
+    for eid, column in COLUMNS.items():
+        syn = make_synthetic(450, seed=4, target_cell=column)
+        splits = syn.splits
+        if eid == "E003":
+            splits = {k: s.replace(x=s.x * 4.0) for k, s in splits.items()}
+        cells[eid] = write_cell(splits, root / eid)
+        expr = syn.expression
+    names = {c: e for e, c in COLUMNS.items()}
+    others = iter(OTHER_EIDS)
+    expr = expr.rename(columns=lambda c: names.get(c) or next(others))
+    matrix = _write_matrix(expr, root / "rpkm.pc")
+    return {"cells": cells, "expr": expr, "matrix": matrix, "root": root}
+
+
+def _spec(path: Path, cells: dict, **extra) -> Path:
+    spec = {
+        "name": "inputs",
+        "kind": "cross_cell",
+        "cells": {k: str(v) for k, v in cells.items()},
+        "models": ["logreg"],
+        "seeds": [0],
+        "sources": ["same", "each"],
+        "normalize": "depth",
+        "train": {"max_epochs": 3, "patience": 2},
+    }
+    spec.update(extra)
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def _test_predictions(run_dir: Path) -> pd.DataFrame:
+    table = pd.read_csv(run_dir / "predictions.tsv", sep="\t", dtype={"gene_id": str})
+    return table[table["split"] == "test"].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("compendium", [False, True], ids=["histone", "compendium"])
+def test_every_run_scores_what_the_same_run_trained_alone_scores(tmp_path, related, compendium):
+    """Each run of a cross-cell study (those that reuse the model trained for another target
+    included) holds the test predictions of the same run made alone by ``make_run``."""
+    extra = {}
+    if compendium:
+        extra = {"models": [{"name": "logreg", "compendium": True}],
+                 "expression": str(related["matrix"])}  # fmt: skip
+    spec = load_spec(_spec(tmp_path / "s.yaml", related["cells"], **extra))
+    result = run_experiment(spec, tmp_path / "out", workers=1)
+    assert len(result.table) == 9
+    shared = result.table[result.table["trained_in"] != result.table["run_id"]]
+    if not compendium:  # the histone model is trained once per source and shared
+        assert len(shared) == 6
+    from simplechrome.experiments.plan import plan
+
+    for run in plan(spec):
+        alone = make_run(RunConfig(run.model.name, run.model.params, run.train), run_data(run),
+                         analyses=False)  # fmt: skip
+        expected = alone.model.predict(alone.splits.test)
+        stored = _test_predictions(tmp_path / "out" / "runs" / run.run_id)
+        assert list(stored["gene_id"]) == list(expected["gene_id"]), run.run_id
+        np.testing.assert_allclose(stored["score"], expected["score"], rtol=1e-5, atol=1e-6,
+                                   err_msg=run.run_id)  # fmt: skip
+
+
+def test_evaluate_a_run_on_another_cell_equals_that_cells_record(tmp_path, related):
+    """``evaluate RUN`` gives the run's record; ``evaluate RUN --data OTHER`` gives the record
+    of the run that scored the same model on OTHER; scaling OTHER's every value by 3 changes
+    no prediction (depth normalisation)."""
+    spec = load_spec(_spec(tmp_path / "s.yaml", related["cells"]))
+    table = run_experiment(spec, tmp_path / "out", workers=1).table.set_index("run_id")
+    runs = tmp_path / "out" / "runs"
+    for run_id, row in table.iterrows():
+        own = sc.evaluate_run(runs / run_id)
+        assert own["test"]["auroc"] == pytest.approx(row["test_auroc"], abs=1e-9), run_id
+    trainer = table[(table["source"] == "same") & (table["test_cell"] == "E012")].index[0]
+    sibling = table[(table["train_cells"] == "E012") & (table["test_cell"] == "E003")]
+    other = sc.evaluate_run(runs / trainer, related["cells"]["E003"])
+    assert other["test"]["auroc"] == pytest.approx(sibling["test_auroc"].iloc[0], abs=1e-9)
+
+    scaled = tmp_path / "E003"
+    cell = sc.load_cell(related["cells"]["E003"])
+    write_cell({k: s.replace(x=s.x * 3.0) for k, s in cell.items()}, scaled)
+    before = predict_run(runs / trainer, related["cells"]["E003"], tmp_path / "a.tsv")[0]
+    after = predict_run(runs / trainer, scaled, tmp_path / "b.tsv")[0]
+    assert list(before["gene_id"]) == list(after["gene_id"])
+    np.testing.assert_allclose(before["score"], after["score"], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_no_run_tested_on_a_cell_changes_when_its_rnaseq_column_is_scrambled(tmp_path, related):
+    """Neighbours, compendium channels and similarity weights of every run tested on E003 are
+    built without E003's expression column: replacing it by noise changes no score."""
+    scrambled = related["expr"].copy()
+    scrambled["E003"] = np.random.default_rng(0).permutation(scrambled["E003"].to_numpy()) * 7
+    matrices = {"real": related["matrix"],
+                "scrambled": _write_matrix(scrambled, tmp_path / "scrambled.pc")}  # fmt: skip
+    models = [
+        {"name": "vae_neighbors", "params": {"by": "coexpression", "k": 5}, "label": "coexp"},
+        {"name": "logreg", "label": "logreg+compendium", "compendium": True},
+        "prior",
+    ]
+    tables = {}
+    for name, matrix in matrices.items():
+        cells = {k: shutil.copytree(v, tmp_path / name / k) for k, v in related["cells"].items()}
+        # every cell a target: a model trained for another target must not serve E003
+        spec = _spec(tmp_path / f"{name}.yaml", cells, models=models, expression=str(matrix),
+                     sources=["same", "each", "all_others"])  # fmt: skip
+        table = run_experiment(load_spec(spec), tmp_path / f"out-{name}", workers=1).table
+        table = table[table["test_cell"] == "E003"]
+        tables[name] = table.set_index("run_id")[["test_auroc", "test_auprc"]]
+    assert len(tables["real"]) == 3 * 4
+    pd.testing.assert_frame_equal(tables["real"], tables["scrambled"])
+
+
+def test_records_say_which_runs_reused_a_model(tmp_path, related):
+    """A run that reuses a model names the run that trained it (and so does its record)."""
+    spec = load_spec(_spec(tmp_path / "s.yaml", related["cells"]))
+    run_experiment(spec, tmp_path / "out", workers=1)
+    for record in (tmp_path / "out" / "records").glob("*.json"):
+        r = json.loads(record.read_text())
+        assert r["trained_in"].split("__to__")[0] == r["run_id"].split("__to__")[0]
