@@ -19,11 +19,11 @@ import pytest
 import yaml
 
 import simplechrome as sc
+from simplechrome.api import predict_run
 from simplechrome.config import RunConfig
 from simplechrome.data import make_synthetic, write_cell
 from simplechrome.experiments import load_spec, run_experiment
 from simplechrome.experiments.runner import run_data
-from simplechrome.api import predict_run
 from simplechrome.experiments.runs import make_run
 
 # three synthetic cells drawn from one expression matrix, each the signals of its own column;
