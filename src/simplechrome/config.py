@@ -110,6 +110,10 @@ class RunData:
             the test cell's own column, ``group`` its whole Roadmap group (``epigenomes``, the
             epigenome table, says which); ``None``: histone signals only.
         epigenomes: Roadmap's epigenome table (groups), for ``compendium: group``.
+        relatives_above: a study's ceiling: every compendium cell whose log expression
+            correlates with the test cell's above it is left out of every cell's compendium
+            (reads the test cell's RNA-seq only to take information away; never set for a
+            user's prediction). ``None``: no ceiling.
         normalize: ``depth`` divides each cell's every mark by its mean over all the cell's
             genes and bins (unlabelled statistics, as reads-per-million does for sequencing
             depth), so cells sequenced to different depths share one scale; ``none`` keeps the
@@ -131,6 +135,7 @@ class RunData:
     compendium: str | None = None
     epigenomes: str | None = None
     normalize: str = "none"
+    relatives_above: float | None = None
 
     def __post_init__(self) -> None:
         if self.normalize not in ("none", "depth"):
@@ -141,6 +146,8 @@ class RunData:
             raise ConfigError("the compendium needs an expression matrix (expression)")
         if self.compendium == "group" and self.epigenomes is None:
             raise ConfigError("compendium: group needs the epigenome table (epigenomes)")
+        if self.relatives_above is not None and self.compendium is None:
+            raise ConfigError("relatives_above holds relatives out of a compendium: none is read")
 
     @classmethod
     def one_cell(cls, path: str, **options: Any) -> RunData:

@@ -168,3 +168,50 @@ def test_records_say_which_runs_reused_a_model(tmp_path, related):
     for record in (tmp_path / "out" / "records").glob("*.json"):
         r = json.loads(record.read_text())
         assert r["trained_in"].split("__to__")[0] == r["run_id"].split("__to__")[0]
+
+
+def test_relatives_above_holds_close_relatives_out_and_records_the_nearest_left(tmp_path, related):
+    """With a ceiling, a noisy copy of the target's column (a sibling cell) leaves every
+    compendium; the record names the nearest relative left, which lies under the ceiling."""
+    from simplechrome.data import compendium as comp
+    from simplechrome.data.run_splits import load_run_splits
+
+    expr = related["expr"].copy()
+    noise = np.random.default_rng(1).lognormal(0, 0.3, len(expr))
+    expr["E027"] = expr["E003"] * noise  # a sibling of E003
+    matrix = _write_matrix(expr, tmp_path / "sibling.pc")
+    r = comp.relative_correlations(expr, "E003")
+    assert r.index[0] == "E027" and r.iloc[0] > 0.9 > r.iloc[1]
+    spec = load_spec(
+        _spec(tmp_path / "s.yaml", related["cells"], expression=str(matrix), targets=["E003"],
+              sources=["all_others"], relatives_above=["none", 0.9],
+              models=["logreg", {"name": "logreg", "compendium": True, "label": "both"}])
+    )  # fmt: skip
+    from simplechrome.experiments.plan import plan
+
+    runs = plan(spec)
+    assert [(r.model.tag, r.relatives_above) for r in runs] == [
+        ("logreg", None), ("both", None), ("both", 0.9)]  # fmt: skip
+    table = run_experiment(spec, tmp_path / "out", workers=1).table.set_index("model")
+    kept = table[table["relatives_above"].isna()]
+    assert kept["nearest_relative_r"].tolist() == pytest.approx([r.iloc[0]] * 2)
+    held = table[table["relatives_above"] == 0.9]
+    assert held["nearest_relative_r"].iloc[0] == pytest.approx(r.iloc[1])
+    # the sibling's column feeds the compendium without the ceiling, not with it
+    both, held_out = (load_run_splits(run_data(run)).test for run in runs[1:])
+    mean = list(both.marks).index("compendium:mean")
+    rows = np.isin(expr.index, both.gene_ids)
+    without = np.log2(expr.loc[rows].drop(columns=["E000", "E003", "E027"], errors="ignore") + 1)
+    np.testing.assert_allclose(held_out.x[:, mean, 0], without.mean(axis=1), rtol=1e-5)
+    assert not np.allclose(both.x[:, mean, 0], without.mean(axis=1), rtol=1e-5)
+
+
+def test_relatives_above_is_checked():
+    from simplechrome.errors import ConfigError
+    from simplechrome.experiments.spec import parse_spec
+
+    base = {"cells": {"E012": "x"}, "models": ["logreg"], "relatives_above": [0.9]}
+    with pytest.raises(ConfigError, match="no model reads the compendium"):
+        parse_spec(base)
+    with pytest.raises(ConfigError, match="between -1 and 1"):
+        parse_spec({**base, "models": ["prior"], "expression": "m", "relatives_above": [2]})

@@ -17,7 +17,11 @@ Per gene, constant over the bins (so any histone model can read them beside the 
 
 Which columns: every column but ``E000`` (a reference pool), the cell's own and any named in
 ``exclude`` (in a new-cell-type run, the target's column is left out everywhere); with
-``group`` exclusion also every cell of the target's Roadmap group.
+``group`` exclusion also every cell of the target's Roadmap group; with a relatives ceiling
+(``relatives``) every cell whose expression correlates with the target's above it. That last
+rule reads the target's RNA-seq, but only to take information away: it makes an evaluation
+harder (how well does a model do when no close relative of the target is in the compendium?)
+and belongs to studies, never to anything that predicts for a user, who has no such column.
 """
 
 from __future__ import annotations
@@ -172,3 +176,22 @@ def group_table(path: str) -> dict[str, str]:
 
     table = read_epigenome_table(path)
     return dict(zip(table["eid"], table["group"], strict=True))
+
+
+def relative_correlations(expression: pd.DataFrame, column: str) -> pd.Series:
+    """Pearson r of ``log2(RPKM + 1)`` over all genes between ``column`` and every other column
+    but ``E000``, highest first: how close a relative of that cell each compendium cell is."""
+    logs = np.log2(expression.drop(columns=[c for c in ("E000",) if c in expression]) + 1.0)
+    target = logs[column].to_numpy(np.float64)
+    others = logs.drop(columns=[column])
+    m = others.to_numpy(np.float64)
+    t = target - target.mean()
+    c = m - m.mean(0)
+    r = (t @ c) / (np.linalg.norm(t) * np.linalg.norm(c, axis=0) + 1e-12)
+    return pd.Series(r, index=others.columns).sort_values(ascending=False)
+
+
+def relatives(expression: pd.DataFrame, column: str, ceiling: float) -> set[str]:
+    """The columns whose log expression correlates with ``column``'s above ``ceiling``."""
+    r = relative_correlations(expression, column)
+    return set(r.index[r > ceiling])

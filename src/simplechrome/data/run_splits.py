@@ -193,6 +193,14 @@ def attach_compendium(
     }
     target_column = own_column[data.test_cell]
     groups = comp.group_table(data.epigenomes) if data.compendium == "group" else None
+    held_out = {target_column} - {None}
+    if data.relatives_above is not None:
+        if target_column is None:
+            raise InputError(
+                f"relatives_above: cell {data.test_cell!r} has no column in the expression "
+                "matrix, so its relatives cannot be told"
+            )
+        held_out |= comp.relatives(expression, target_column, data.relatives_above)
     marks = comp.histone_marks(target.marks)
     # the run's labelled genes, with the cell each came from
     origin = np.concatenate(
@@ -217,7 +225,7 @@ def attach_compendium(
         cols = comp.columns(
             expression,
             own=own_column[name],
-            exclude={target_column} - {None},
+            exclude=held_out,
             groups=groups,
             group_of=(target.eid or target_column) if groups is not None else None,
         )
@@ -250,3 +258,26 @@ def _by_cell(
         for i, c in enumerate(data.train_cells)
         if (origin == i).any()
     ]
+
+
+def nearest_relative_r(data: RunData) -> float | None:
+    """Pearson r (log expression over all genes) between the test cell and its closest
+    relative left in the run's compendium (its own column, its group with ``group``, and the
+    cells above ``relatives_above`` removed); ``None`` without an expression matrix or when
+    the test cell has no column there. Reads the test cell's RNA-seq to describe the run (how
+    close a relative it could lean on), never as an input."""
+    if data.expression is None or data.test_cell not in data.cells:
+        return None
+    from ..ids import eid_in
+
+    expression = read_expression(data.expression)
+    column = eid_in(data.test_cell) or eid_in(Path(data.cells[data.test_cell]).name)
+    if column is None or column not in expression.columns:
+        return None
+    r = comp.relative_correlations(expression, column)
+    if data.compendium == "group" and data.epigenomes is not None:
+        groups = comp.group_table(data.epigenomes)
+        r = r[[groups.get(c) != groups.get(column) for c in r.index]]
+    if data.relatives_above is not None:
+        r = r[r <= data.relatives_above]
+    return float(r.iloc[0]) if len(r) else None

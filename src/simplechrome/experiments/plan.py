@@ -20,26 +20,29 @@ def plan(spec: ExperimentSpec) -> list[RunSpec]:
 
     def add(train_cells: tuple[str, ...], test: str, source: str, seed: int, size, model) -> None:
         needed = sorted(set(train_cells) | {test})
-        runs.append(
-            RunSpec(
-                experiment=spec.name,
-                kind=spec.kind,
-                model=model,
-                train_cells=train_cells,
-                test_cell=test,
-                source=source,
-                seed=seed,
-                size=size,
-                train=dataclasses.replace(train_cfg, seed=seed, **model.train),
-                cell_paths=tuple((c, paths[c]) for c in needed),
-                transductive=spec.transductive,
-                gtf=spec.gtf,
-                expression=spec.expression,
-                marks=marks,  # type: ignore[arg-type]
-                compendium=spec.compendium_exclude if model.compendium else None,
-                epigenomes=spec.epigenomes,
-                normalize=spec.normalize,
-            )
+        for ceiling in spec.relatives_above if model.compendium else (None,):
+            runs.append(_run(train_cells, test, source, seed, size, model, needed, ceiling))
+
+    def _run(train_cells, test, source, seed, size, model, needed, ceiling) -> RunSpec:
+        return RunSpec(
+            experiment=spec.name,
+            kind=spec.kind,
+            model=model,
+            train_cells=train_cells,
+            test_cell=test,
+            source=source,
+            seed=seed,
+            size=size,
+            train=dataclasses.replace(train_cfg, seed=seed, **model.train),
+            cell_paths=tuple((c, paths[c]) for c in needed),
+            transductive=spec.transductive,
+            gtf=spec.gtf,
+            expression=spec.expression,
+            marks=marks,  # type: ignore[arg-type]
+            compendium=spec.compendium_exclude if model.compendium else None,
+            epigenomes=spec.epigenomes,
+            normalize=spec.normalize,
+            relatives_above=ceiling,
         )
 
     if spec.kind in ("grid", "learning_curve"):

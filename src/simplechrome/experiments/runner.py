@@ -36,7 +36,7 @@ from ..config import RunConfig, RunData
 from ..data.cache import file_hash
 from ..data.cell import find_split_files
 from ..data.histone import HistoneData
-from ..data.run_splits import RunSplits, load_run_splits
+from ..data.run_splits import RunSplits, load_run_splits, nearest_relative_r
 from ..errors import ConfigError, InputError
 from ..ids import is_eid
 from ..train import TrainedModel, load_run, resolve_config, save_run
@@ -64,6 +64,7 @@ def run_data(run: RunSpec) -> RunData:
         compendium=run.compendium,
         epigenomes=run.epigenomes,
         normalize=run.normalize,
+        relatives_above=run.relatives_above,
     )
 
 
@@ -173,6 +174,7 @@ def _write_record(
         seconds=round(time.perf_counter() - start, 3),
         threads=run.train.threads,
         trained_in=trainer.run_id,
+        nearest_relative_r=nearest_relative_r(run_data(run)),
         resources=_assigned_resources(),
         # bare EIDs resolve to cells fetched by `download`: the published Zenodo files
         data_source="zenodo" if all(is_eid(p) for _, p in run.cell_paths) else "files",

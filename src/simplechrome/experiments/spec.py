@@ -17,7 +17,11 @@ Kinds:
 early-stopping genes together (``data.budget_indices``). ``marks: [...]`` trains every run on
 those marks, ``marks: shared`` on the marks every cell has. ``compendium: true`` on a model adds
 the compendium channels (``data.compendium``; ``compendium_exclude: self | group``, default
-``self``); the ``prior`` model always reads them.
+``self``); the ``prior`` model always reads them. ``relatives_above: [none, 0.9, 0.85]`` runs
+every compendium model once per ceiling, each time holding out of every compendium the cells
+whose expression correlates with the target's above it (a harder evaluation: it reads the
+target's RNA-seq only to take information away). Every record stores ``nearest_relative_r``,
+the closest relative left in its compendium.
 """
 
 from __future__ import annotations
@@ -76,6 +80,7 @@ class ExperimentSpec:
     gtf: str | None = None  # GENCODE GTF: genomic neighbours
     marks: tuple[str, ...] | str | None = None  # the marks every run reads, or "shared"
     compendium_exclude: str = "self"  # or "group": leave the target's whole group out
+    relatives_above: tuple[float | None, ...] = (None,)  # ceilings: one run per compendium model
     normalize: str = "none"  # or "depth": each cell's marks on one scale (see RunData)
     epigenomes: str | None = None  # Roadmap's epigenome table: groups
     published: str | None = None  # folder of published result tables, for the report
@@ -112,6 +117,7 @@ class RunSpec:
     compendium: str | None = None  # None, "self" or "group"
     epigenomes: str | None = None
     normalize: str = "none"
+    relatives_above: float | None = None  # compendium cells above this r with the target: out
     fingerprint: str = ""  # hash of everything that determines the run (set by the runner)
 
     @property
@@ -131,6 +137,7 @@ class RunSpec:
                 self.transductive,
                 self.marks,
                 self.compendium,
+                self.relatives_above,
                 self.normalize,
                 self.test_cell if (self.compendium or self.expression) else None,
                 [dict(self.cell_paths)[c] for c in self.train_cells],
@@ -150,6 +157,8 @@ class RunSpec:
             base += "__transductive"
         if self.compendium == "group":
             base += "__compendium-group"
+        if self.relatives_above is not None:
+            base += f"__relatives-above-{self.relatives_above:g}"
         base = re.sub(r"[^A-Za-z0-9_.+-]", "-", base)
         if len(base) > 150:  # long pooled lists: keep it a valid file name, still unique
             digest = hashlib.sha1(base.encode()).hexdigest()[:10]
@@ -172,6 +181,7 @@ class RunSpec:
             "transductive": self.transductive,
             "compendium": self.compendium or "",
             "marks": "+".join(self.marks or ()),
+            "relatives_above": self.relatives_above,
             "fingerprint": self.fingerprint,
         }
 
@@ -207,6 +217,7 @@ _KEYS = {
     "compendium_exclude",
     "epigenomes",
     "normalize",
+    "relatives_above",
 }
 
 
@@ -268,6 +279,12 @@ def parse_spec(data: Any, *, where: str = "spec", base_dir: str = ".") -> Experi
         raise ConfigError(f"{where}.compendium_exclude: self or group, not {exclude!r}")
     if exclude == "group" and not data.get("epigenomes"):
         raise ConfigError(f"{where}: compendium_exclude: group needs `epigenomes` (the table)")
+    ceilings = tuple(
+        None if c in (None, "none") else _ceiling(c, f"{where}.relatives_above")
+        for c in _list(data.get("relatives_above", [None]), f"{where}.relatives_above")
+    )
+    if any(c is not None for c in ceilings) and not needs_matrix:
+        raise ConfigError(f"{where}.relatives_above: no model reads the compendium")
     marks = data.get("marks")
     if marks is not None and marks != "shared":
         marks = tuple(str(m) for m in _list(marks, f"{where}.marks"))
@@ -295,10 +312,17 @@ def parse_spec(data: Any, *, where: str = "spec", base_dir: str = ".") -> Experi
         transductive=bool(data.get("transductive", False)),
         marks=marks,
         compendium_exclude=exclude,
+        relatives_above=ceilings,
         normalize=_normalize(data.get("normalize", "none"), where),
         epigenomes=_rel(data.get("epigenomes"), base_dir),
         base_dir=base_dir,
     )
+
+
+def _ceiling(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not -1 < value < 1:
+        raise ConfigError(f"{where}: a correlation between -1 and 1, or none, not {value!r}")
+    return float(value)
 
 
 def _normalize(value: Any, where: str) -> str:
