@@ -32,6 +32,7 @@ import pandas as pd
 import yaml
 
 from .._io import atomic_write
+from .._version import __version__, code_version
 from ..config import RunConfig, RunData
 from ..data.cache import file_hash
 from ..data.cell import find_split_files
@@ -175,6 +176,7 @@ def _write_record(
         threads=run.train.threads,
         trained_in=trainer.run_id,
         nearest_relative_r=nearest_relative_r(run_data(run)),
+        code_version=code_version(),
         resources=_assigned_resources(),
         # bare EIDs resolve to cells fetched by `download`: the published Zenodo files
         data_source="zenodo" if all(is_eid(p) for _, p in run.cell_paths) else "files",
@@ -208,9 +210,13 @@ def _content_hash(path: str | None) -> str | None:
 
 def fingerprint(run: RunSpec) -> str:
     """A hash of everything that determines a run's result: model, parameters, training
-    settings, labelled budget, seed, marks, compendium, and the content of every file read."""
+    settings, labelled budget, seed, marks, compendium, the content of every file read, and
+    the package version. The commit is not in it (a resume would redo every finished run after
+    any commit, a typo fix included): each record stores ``code_version`` beside it, and the
+    tables say when their records mix code versions."""
     parts = json.loads(run.training_key)
     parts += [
+        __version__,
         run.test_cell,
         {name: _content_hash(path) for name, path in run.cell_paths},
         _content_hash(run.expression),
