@@ -112,7 +112,7 @@ class Results:
 
 INTERVAL_NOTE = (
     "Intervals: 95% two-level bootstrap over the seeds and the test genes (each resample draws "
-    "seeds and genes with replacement); a single run shows no interval."
+    "seeds and genes with replacement); for a single run, the genes alone."
 )
 
 
@@ -132,7 +132,7 @@ def summary(
         if preds and all(p is not None and len(p) for p in preds):
             runs = [(p["label"].to_numpy(), p["score"].to_numpy(dtype=np.float64)) for p in preds]
             mean, low, high = seed_gene_interval(runs, metric=name)
-            interval = "seeds and genes" if len(runs) > 1 else "none (one run)"
+            interval = "seeds and genes" if len(runs) > 1 else "genes (one run)"
         else:
             row = summarise(part, by, metric).iloc[0]
             mean, low, high = row["mean"], row["low"], row["high"]
@@ -158,7 +158,7 @@ def home_runs(table: pd.DataFrame) -> pd.DataFrame:
 
 def fmt(row: pd.Series) -> str:
     """``mean [low, high]``, or the bare value for a single run (no interval to show)."""
-    if row.get("n_runs", row.get("n_seeds", 2)) == 1 or pd.isna(row.get("low")):
+    if pd.isna(row.get("low")):
         return f"{row['mean']:.4f}"
     return f"{row['mean']:.4f} [{row['low']:.4f}, {row['high']:.4f}]"
 
@@ -173,7 +173,7 @@ def per_cell_summary(results: Results) -> pd.DataFrame:
 
 def paired_differences(results: Results, reference: str = REFERENCE) -> pd.DataFrame:
     """Each model minus the reference model on the same test genes, at every training size:
-    AUROC averaged over seeds, interval from resampling genes."""
+    AUROC averaged over seeds, interval from resampling seeds and genes."""
     home = results.predictors
     home = home[home["source"] == "same"]
     models_seen = list(dict.fromkeys(home["model"]))
@@ -182,6 +182,7 @@ def paired_differences(results: Results, reference: str = REFERENCE) -> pd.DataF
         return pd.DataFrame()
     rows = []
     for (cell, _), part in home.groupby(["test_cell", "size"], sort=False):
+        part = part.sort_values("seed")  # run i of each model: seed i (paired seeds)
         ref_runs = part[part["model"] == reference]
         ref = [results.test_predictions(r) for r in ref_runs["run_id"]]
         if not ref or any(v is None for v in ref):
@@ -327,7 +328,8 @@ def paired_runs(results: Results, a: pd.DataFrame, b: pd.DataFrame) -> dict[str,
 
 def paired_groups(results: Results, a: pd.DataFrame, b: pd.DataFrame) -> dict[str, float] | None:
     """Mean AUROC of runs ``a`` minus that of runs ``b`` (any numbers of runs), on the test
-    genes they share, with the gene-bootstrap interval (the same resample for both)."""
+    genes they share, with the seed-and-gene interval (the same gene resample for both; seeds
+    drawn independently for each, as the groups' runs need not pair)."""
     preds_a = [results.test_predictions(r) for r in a["run_id"]]
     preds_b = [results.test_predictions(r) for r in b["run_id"]]
     if not preds_a or not preds_b or any(p is None for p in preds_a + preds_b):
@@ -339,6 +341,7 @@ def paired_groups(results: Results, a: pd.DataFrame, b: pd.DataFrame) -> dict[st
         preds_a[0]["label"].to_numpy(),
         [p["score"].to_numpy() for p in preds_a],
         [p["score"].to_numpy() for p in preds_b],
+        paired_seeds=False,
     )
 
 

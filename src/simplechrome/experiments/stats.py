@@ -6,7 +6,8 @@
 - ``bootstrap_mean``: a mean over seeds with its 95% percentile-bootstrap interval over seeds
   only (with 3 seeds this is nearly [min, max]; used only where no predictions are stored).
 - ``paired_auroc_difference``: model A minus model B on the same test genes, AUROC averaged over
-  seeds, with a 95% interval from resampling genes (the same resample for both models).
+  seeds, with a 95% interval from resampling seeds and genes (one gene resample for both
+  models; the same seeds for both where their runs pair by seed).
 - ``delong``: DeLong's test for two correlated AUROCs (one seed each): difference, interval, p.
 
 Bootstrapped AUROCs use ``weighted_auroc``: one sort per score vector, then every resample is a
@@ -68,16 +69,14 @@ def seed_gene_interval(
 
     Two-level bootstrap: every resample draws the seeds with replacement and the test genes with
     replacement (one draw of genes for all seeds when they share their genes, as the seeds of a
-    setting do), and averages the score over the drawn seeds. With one run the interval is
-    ``nan``: a single seed shows no interval. ``metric``: ``auroc`` or ``pearson``.
+    setting do), and averages the score over the drawn seeds. With one run the interval is the
+    gene bootstrap alone. ``metric``: ``auroc`` or ``pearson``.
     """
     if not runs:
         return (math.nan, math.nan, math.nan)
     score = weighted_auroc if metric == "auroc" else weighted_pearson
     full = [float(score(y, s, np.ones((1, len(y))))[0]) for y, s in runs]
     mean = float(np.mean(full))
-    if len(runs) == 1:
-        return (mean, math.nan, math.nan)
     rng = np.random.default_rng(seed)
     shared = all(len(y) == len(runs[0][0]) and np.array_equal(y, runs[0][0]) for y, _ in runs)
     per_run = np.empty((len(runs), n_boot))
@@ -141,31 +140,44 @@ def paired_auroc_difference(
     n_boot: int = 2000,
     level: float = 0.95,
     seed: int = 0,
+    paired_seeds: bool | None = None,
 ) -> dict[str, float]:
-    """Mean-over-seeds AUROC of A minus B on the same genes, with a gene-bootstrap interval."""
+    """Mean-over-seeds AUROC of A minus B on the same genes, with a 95% interval from a
+    two-level bootstrap: every resample draws the seeds (runs) with replacement and the test
+    genes with replacement, one gene draw for every run of both models (paired on genes within
+    a seed). ``paired_seeds`` (default: when A and B have as many runs) draws the same seed
+    positions for A and B: run i of A and run i of B share a seed (the same labelled draw).
+    With one run each the interval is the gene bootstrap alone."""
     y = np.asarray(y)
     n = y.size
     rng = np.random.default_rng(seed)
     ones = np.ones((1, n))
+    ka, kb = len(scores_a), len(scores_b)
+    paired = (ka == kb) if paired_seeds is None else paired_seeds
+    if paired and ka != kb:
+        raise ValueError("paired seeds need as many runs of A as of B")
 
-    def mean_auc(scores: list[np.ndarray], w: np.ndarray) -> np.ndarray:
-        return np.mean([weighted_auroc(y, s, w) for s in scores], axis=0)
+    def aucs(scores: list[np.ndarray], w: np.ndarray) -> np.ndarray:
+        return np.stack([weighted_auroc(y, s, w) for s in scores])  # (runs, resamples)
 
-    diff = float(mean_auc(scores_a, ones)[0] - mean_auc(scores_b, ones)[0])
+    diff = float(aucs(scores_a, ones).mean() - aucs(scores_b, ones).mean())
     boots = []
     for lo in range(0, n_boot, 250):
-        idx = rng.integers(0, n, size=(min(250, n_boot - lo), n))
-        w = np.zeros((idx.shape[0], n))
-        np.add.at(w, (np.arange(idx.shape[0])[:, None], idx), 1.0)
-        boots.append(mean_auc(scores_a, w) - mean_auc(scores_b, w))
-    b = np.concatenate(boots)
-    b = b[np.isfinite(b)]
+        m = min(250, n_boot - lo)
+        w = _gene_weights(rng, m, n)
+        a, b = aucs(scores_a, w), aucs(scores_b, w)
+        pick_a = rng.integers(0, ka, size=(m, ka))
+        pick_b = pick_a if paired else rng.integers(0, kb, size=(m, kb))
+        cols = np.arange(m)[:, None]
+        boots.append(a[pick_a, cols].mean(axis=1) - b[pick_b, cols].mean(axis=1))
+    bs = np.concatenate(boots)
+    bs = bs[np.isfinite(bs)]
     alpha = (1 - level) / 2
     return {
         "difference": diff,
-        "low": float(np.quantile(b, alpha)),
-        "high": float(np.quantile(b, 1 - alpha)),
-        "p_two_sided": float(min(1.0, 2 * min((b <= 0).mean(), (b >= 0).mean()))),
+        "low": float(np.quantile(bs, alpha)),
+        "high": float(np.quantile(bs, 1 - alpha)),
+        "p_two_sided": float(min(1.0, 2 * min((bs <= 0).mean(), (bs >= 0).mean()))),
     }
 
 
