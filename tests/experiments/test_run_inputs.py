@@ -215,3 +215,40 @@ def test_relatives_above_is_checked():
         parse_spec(base)
     with pytest.raises(ConfigError, match="between -1 and 1"):
         parse_spec({**base, "models": ["prior"], "expression": "m", "relatives_above": [2]})
+
+
+def test_most_similar_picks_a_noisy_copy_of_the_target_over_decoys(tmp_path, related):
+    """``most_similar`` ranks cells by histone signals alone: a noisy copy of the target's
+    tracks wins over two other cells, whatever their names' order."""
+    from simplechrome.experiments.plan import histone_similarity, plan
+
+    cell = sc.load_cell(related["cells"]["E012"])
+    rng = np.random.default_rng(2)
+    noisy = {k: s.replace(x=(s.x * rng.lognormal(0, 0.3, s.x.shape)).astype(np.float32))
+             for k, s in cell.items()}  # fmt: skip
+    cells = {**related["cells"], "E100": write_cell(noisy, tmp_path / "E100")}
+    sim = histone_similarity({k: str(v) for k, v in cells.items()}, None)
+    assert max((c for c in cells if c != "E012"), key=lambda c: sim["E012"][c]) == "E100"
+    spec = load_spec(_spec(tmp_path / "s.yaml", cells, targets=["E012"],
+                           sources=[{"most_similar": 1}]))  # fmt: skip
+    assert [r.train_cells for r in plan(spec)] == [("E100",)]
+
+
+def test_resuming_a_group_whose_trainer_finished_loads_it_and_scores_the_rest(tmp_path, related):
+    """A killed study may leave a shared model's trainer finished and a sibling not: the
+    resume loads the trained model (not retrained), scores the sibling exactly as before."""
+    spec = load_spec(_spec(tmp_path / "s.yaml", related["cells"]))
+    first = run_experiment(spec, tmp_path / "out", workers=1).table.set_index("run_id")
+    runs, records = tmp_path / "out" / "runs", tmp_path / "out" / "records"
+    sibling = "logreg__E012__to__E003__each__nall__s0"
+    trainer = first.loc[sibling, "trained_in"]
+    assert trainer != sibling
+    shutil.rmtree(runs / sibling)
+    (records / f"{sibling}.json").unlink()
+    model_file = runs / trainer / "model.pt"
+    stamp = model_file.stat().st_mtime_ns
+    again = run_experiment(spec, tmp_path / "out", workers=1, resume=True)
+    assert again.ran == 1 and model_file.stat().st_mtime_ns == stamp
+    table = again.table.set_index("run_id")
+    columns = ["test_auroc", "test_auprc", "n_test", "trained_in", "nearest_relative_r"]
+    pd.testing.assert_frame_equal(table[columns], first[columns])

@@ -1,0 +1,123 @@
+"""The verdict rules of ``experiments.claims`` at their edges, and the GAN goals on a fixed
+quality dictionary: the lines RESULTS.md's verdicts are read from."""
+
+from __future__ import annotations
+
+import copy
+
+import pandas as pd
+import pytest
+
+from simplechrome.experiments import claims
+
+
+def _diffs(*intervals: tuple[float, float]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"cell": f"E{i:03d}", "difference": (lo + hi) / 2, "low": lo, "high": hi}
+         for i, (lo, hi) in enumerate(intervals)]
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "intervals, verdict",
+    [
+        ([(-0.01, 0.01), (-0.005, 0.002)], "holds"),  # on the edges: inside
+        ([(-0.0101, 0.01), (-0.005, 0.002)], "holds partly"),  # just past one edge
+        ([(-0.03, -0.0101), (-0.05, -0.02)], "does not hold"),  # every cell clearly worse
+        ([(0.0101, 0.03), (0.02, 0.04)], "does not hold"),  # every cell clearly better
+        ([(-0.03, -0.0101), (-0.005, 0.005)], "holds partly"),
+        ([(-0.03, -0.01), (-0.05, -0.02)], "holds partly"),  # -0.01 itself is not beyond
+    ],
+)
+def test_as_good_as_rule_at_its_edges(intervals, verdict):
+    assert claims._equivalent(_diffs(*intervals)) == verdict
+
+
+@pytest.mark.parametrize(
+    "intervals, verdict",
+    [
+        ([(0.0001, 0.01), (0.002, 0.004)], "holds"),
+        ([(0.0, 0.01), (0.002, 0.004)], "holds partly"),  # an interval touching 0 is no win
+        ([(0.0, 0.01), (-0.002, 0.004)], "does not hold"),
+    ],
+)
+def test_better_than_rule_at_its_edges(intervals, verdict):
+    assert claims._better(_diffs(*intervals)) == verdict
+
+
+@pytest.mark.parametrize(
+    "lo, hi, verdict",
+    [
+        (-0.01, 0.01, "holds"),
+        (-0.0101, 0.0, "holds partly"),
+        (-0.03, -0.0101, "does not hold"),
+        (-0.03, -0.01, "holds partly"),
+        (0.0, 0.0101, "holds partly"),
+    ],
+)
+def test_cross_cell_rule_over_cells_at_its_edges(lo, hi, verdict):
+    assert claims._equivalent_over_cells(lo, hi) == verdict
+
+
+def test_over_cells_interval_brackets_the_mean():
+    lo, hi = claims.over_cells_interval([0.01, 0.02, 0.03, 0.04])
+    assert 0.01 <= lo < 0.025 < hi <= 0.04
+
+
+QUALITY = {
+    "cell": "E012",
+    "two_sample_auroc": 0.80,
+    "max_corr_gap": {"0": 0.10, "1": 0.05},
+    "max_corr_gap_train": {"0": 0.10, "1": 0.02},
+    "profile_r": {"0": {"H3K4me3": 0.90}, "1": {"H3K4me3": 0.95}},
+    "ceiling": {"0": {"H3K4me3": 0.95}, "1": {"H3K4me3": 0.96}},
+    "tstr_auroc": 0.80,
+    "trtr_auroc": 0.81,
+    "zero_fraction": {
+        "generated": {"H3K4me3": 0.5499},
+        "real": {"H3K4me3": 0.50},
+        "training": {"H3K4me3": 0.59},
+    },
+    "walk_trend_r": {"H3K4me3": 0.90},
+    "walk_trend_r_train": {"H3K4me3": 0.95},
+}
+
+
+def test_gan_goals_every_line_met_on_its_edge():
+    assert all(claims.gan_goals(QUALITY).values())
+    assert all(claims.gan_goals(QUALITY, against="training").values())
+    assert claims.gan_verdict(claims.gan_goals(QUALITY)) == "holds"
+
+
+@pytest.mark.parametrize(
+    "path, value, goal",
+    [
+        (("two_sample_auroc",), 0.8001, "two-sample AUROC <= 0.80"),
+        (("max_corr_gap", "0"), 0.1001, "mark-mark correlation gap <= 0.10 per class"),
+        (("profile_r", "0", "H3K4me3"), 0.8999, "mean-profile r >= ceiling - 0.05"),
+        (("tstr_auroc",), 0.7999, "train on synthetic >= train on real - 0.01"),
+        (("zero_fraction", "generated", "H3K4me3"), 0.5501, "zero fraction within 0.05 per mark"),
+        (("walk_trend_r", "H3K4me3"), 0.8999, "walk trend r >= 0.9 per mark"),
+    ],
+)
+def test_gan_goals_each_line_missed_just_past_its_edge(path, value, goal):
+    q = copy.deepcopy(QUALITY)
+    node = q
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    met = claims.gan_goals(q)
+    assert [name for name, ok in met.items() if not ok] == [goal]
+    # one line missed: the claim does not hold (the rule RESULTS.md states)
+    assert claims.gan_verdict(met) == "does not hold"
+
+
+def test_gan_goals_against_the_training_genes_read_their_own_numbers():
+    q = copy.deepcopy(QUALITY)
+    q["max_corr_gap"]["0"] = 0.3  # missed against the test genes only
+    q["zero_fraction"]["generated"]["H3K4me3"] = 0.62  # test: 0.12 off; training: 0.02
+    met_test = claims.gan_goals(q)
+    met_train = claims.gan_goals(q, against="training")
+    assert not met_test["mark-mark correlation gap <= 0.10 per class"]
+    assert not met_test["zero fraction within 0.05 per mark"]
+    assert all(met_train.values())
