@@ -185,6 +185,14 @@ def report(
     return build_report(results, out, published=published)
 
 
+def code_versions(results: str | Path | list[str | Path]) -> str | None:
+    """A line saying when these results folders' records were made by different code."""
+    from .experiments.results import Results, code_versions_note
+
+    folders = results if isinstance(results, (list, tuple)) else [results]
+    return code_versions_note([Results(f).table for f in folders])
+
+
 def verdicts(results: str | Path | list[str | Path]) -> pd.DataFrame:
     """The four papers' claims judged from results folders: one row per claim they hold evidence
     for (paper, claim, verdict, numbers, evidence); see ``experiments.claims`` for the rules."""

@@ -121,3 +121,15 @@ def test_gan_goals_against_the_training_genes_read_their_own_numbers():
     assert not met_test["mark-mark correlation gap <= 0.10 per class"]
     assert not met_test["zero fraction within 0.05 per mark"]
     assert all(met_train.values())
+
+
+def test_tables_say_when_their_records_mix_code_versions():
+    from simplechrome.experiments.results import code_versions_note
+
+    one = pd.DataFrame({"code_version": ["0.2.0+gaaa", "0.2.0+gaaa"]})
+    assert code_versions_note([one]) is None
+    older = pd.DataFrame({"run_id": ["x"]})  # recorded before records carried it
+    note = code_versions_note([one, older])
+    assert note == "these records mix code versions: 0.2.0+gaaa (2 runs), unrecorded (1 run)"
+    two = pd.DataFrame({"code_version": ["0.2.0+gbbb"]})
+    assert "0.2.0+gbbb (1 run)" in code_versions_note([one, two])

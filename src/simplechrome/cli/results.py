@@ -18,6 +18,9 @@ def cmd_verdicts(args: argparse.Namespace) -> int:
     from .._io import atomic_write
 
     table = api.verdicts(args.results)
+    note = api.code_versions(args.results)
+    if note:
+        print(f"note: {note}")
     if table.empty:
         print("these results hold no evidence for any of the claims")
         return 0

@@ -278,11 +278,15 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     out = args.output or Path("results") / spec.name
     if args.table_only:
+        from ..experiments.results import code_versions_note
         from ..experiments.runner import table_of_finished
 
-        _, n = table_of_finished(spec, out)
+        table, n = table_of_finished(spec, out)
         print(f"{n['finished']} of {n['planned']} planned runs finished in {out}/; table: "
               f"{out}/table.csv (nothing run)")  # fmt: skip
+        note = code_versions_note([table]) if len(table) else None
+        if note:
+            print(note)
         if n["unchecked"]:
             print(f"{n['unchecked']} of them were recorded without a fingerprint (an older "
                   "simplechrome): they cannot be checked against the current spec")  # fmt: skip

@@ -423,6 +423,20 @@ def load_published(folder: str | Path | None, cells: list[str], zenodo: bool) ->
     return pd.DataFrame(rows, columns=["cell", "auroc", "label"])
 
 
+def code_versions_note(tables: list[pd.DataFrame]) -> str | None:
+    """A line saying that the records of these tables were made by different code (package
+    version and commit, ``code_version``; records written before it count as ``unrecorded``),
+    or ``None`` when they all share one."""
+    versions = pd.concat(
+        [t["code_version"] if "code_version" in t else pd.Series("", index=t.index) for t in tables]
+    )
+    counts = versions.fillna("").replace("", "unrecorded").value_counts()
+    if len(counts) < 2:
+        return None
+    listed = ", ".join(f"{v} ({n} run{'s' * (n > 1)})" for v, n in counts.items())
+    return f"these records mix code versions: {listed}"
+
+
 def experiment_summary(table: pd.DataFrame) -> pd.DataFrame:
     """The summary the ``experiment`` verb prints: each setting's mean test score over seeds
     with its interval (generators left out: they score no genes)."""
@@ -431,6 +445,10 @@ def experiment_summary(table: pd.DataFrame) -> pd.DataFrame:
     if table.empty:
         return pd.DataFrame()
     metric = "test_auroc" if "test_auroc" in table else "test_pearson"
-    summary = summarise(table, ["test_cell", "source", "train_cells", "model", "size"], metric)
+    by = ["test_cell", "source", "train_cells", "model", "size"]
+    if "relatives_above" in table and table["relatives_above"].notna().any():
+        table = table.assign(relatives_above=table["relatives_above"].fillna("none").astype(str))
+        by.append("relatives_above")
+    summary = summarise(table, by, metric)
     summary["metric"] = metric
     return summary

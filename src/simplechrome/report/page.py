@@ -77,7 +77,7 @@ def _intro(found: Results) -> str:
         f"{', '.join(dict.fromkeys(t['test_cell']))}; seeds "
         f"{', '.join(map(str, sorted(t['seed'].unique())))}. Every number is a mean over "
         f"seeds. {res.INTERVAL_NOTE}"
-    )
+    ) + (f" Note: {note}." if (note := res.code_versions_note([t])) else "")
 
 
 def experiment_sections(found: Results, published: str | Path | None = None) -> list[Section]:

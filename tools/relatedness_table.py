@@ -1,0 +1,105 @@
+"""The relatedness table (RESULTS section 1): per target cell and relatives ceiling, on a new
+cell type (trained on the other cells), histone only (``logreg``, or any histone model),
+compendium only (``prior``) and histone + compendium, test AUROC with its seed-and-gene 95%
+interval, histone+compendium minus prior paired on the same genes, and the nearest relative
+left in the compendium (Pearson r of log expression). Per ceiling: the mean over cells with a
+bootstrap-over-cells interval, and on how many cells the paired interval lies above 0.
+
+    python tools/relatedness_table.py results/relatedness [--markdown] [--plot FIG.png]
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pandas as pd
+
+from simplechrome.experiments import Results
+from simplechrome.experiments.claims import over_cells_interval
+from simplechrome.experiments.results import paired_groups, summary
+
+
+def rows(found: Results) -> pd.DataFrame:
+    t = found.predictors
+    t = t[t["source"] == "all_others"].copy()
+    t["ceiling"] = t["relatives_above"].astype(float).fillna(np.inf)
+    histone_only = t[t["compendium"].fillna("") == ""]
+    out = []
+    for (ceiling, cell), part in t.groupby(["ceiling", "test_cell"], sort=True):
+        if np.isinf(ceiling) and part["compendium"].fillna("").eq("").all():
+            continue
+        both = part[part["model"].str.contains(r"\+compendium")]
+        prior = part[part["model"] == "prior"]
+        histone = histone_only[histone_only["test_cell"] == cell]
+        row = {"ceiling": "none" if np.isinf(ceiling) else f"{ceiling:.2f}", "cell": cell,
+               "nearest r": float(prior["nearest_relative_r"].iloc[0])}  # fmt: skip
+        for name, runs in (("histone", histone), ("prior", prior), ("histone+compendium", both)):
+            for model, grp in runs.groupby("model", sort=False):
+                s = summary(found, grp, ["model"], "test_auroc").iloc[0]
+                key = name if runs["model"].nunique() == 1 else f"{name} ({model})"
+                row[key] = f"{s['mean']:.4f} [{s['low']:.4f}, {s['high']:.4f}]"
+                row[f"_{key}"] = s["mean"]
+        if len(both) and len(prior):
+            d = paired_groups(found, both, prior)
+            row["both - prior"] = f"{d['difference']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]"
+            row["_gain"], row["_above"] = d["difference"], d["low"] > 0
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def summaries(table: pd.DataFrame) -> pd.DataFrame:
+    out = []
+    for ceiling, part in table.groupby("ceiling", sort=False):
+        row = {"ceiling": ceiling, "cells": len(part),
+               "nearest r (median)": f"{part['nearest r'].median():.3f}"}  # fmt: skip
+        for col in [c for c in part.columns if c.startswith("_") and c not in ("_above",)]:
+            values = part[col].to_numpy(dtype=float)
+            lo, hi = over_cells_interval(values)
+            sign = "+" if col == "_gain" else ""
+            row[col[1:]] = f"{values.mean():{sign}.4f} [{lo:{sign}.4f}, {hi:{sign}.4f}]"
+        row["both above prior"] = f"{int(part['_above'].sum())} of {len(part)}"
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def plot(table: pd.DataFrame, path: str) -> None:
+    """AUROC against the nearest relative's r: one line per cell and input, across ceilings."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    inputs = [c[1:] for c in table.columns if c.startswith("_") and c not in ("_above", "_gain")]
+    fig, axes = plt.subplots(1, len(inputs), figsize=(4.2 * len(inputs), 4), sharey=True)
+    for ax, name in zip(np.atleast_1d(axes), inputs, strict=True):
+        for cell, part in table.groupby("cell"):
+            part = part.sort_values("nearest r")
+            ax.plot(part["nearest r"], part[f"_{name}"], marker="o", lw=1, label=cell)
+        ax.set_title(name)
+        ax.set_xlabel("nearest relative left in the compendium (r)")
+    np.atleast_1d(axes)[0].set_ylabel("test AUROC (new cell type)")
+    np.atleast_1d(axes)[-1].legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def _markdown(table: pd.DataFrame) -> str:
+    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
+    lines += ["| " + " | ".join(map(str, r)) + " |" for r in table.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> None:
+    folder, markdown = argv[0], "--markdown" in argv
+    table = rows(Results(folder))
+    show = _markdown if markdown else (lambda t: t.to_string(index=False))
+    print(show(summaries(table)))
+    print()
+    print(show(table[[c for c in table.columns if not c.startswith("_")]]))
+    if "--plot" in argv:
+        plot(table, argv[argv.index("--plot") + 1])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
