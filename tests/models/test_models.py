@@ -65,7 +65,7 @@ def test_overfits_one_batch(name):
     bins = 20 if sequential else 100
     x = torch.randn(16, 5, bins)
     y = torch.randint(0, 2, (16,))
-    params = {"dropout": 0.0} if name in ("deepchrome", "mlp") else {}
+    params = {"dropout": 0.0} if name in ("deepchrome", "mlp", "pooled_mlp") else {}
     m = models.create(name, n_marks=5, n_bins=bins, **params)
     if name == "linear":  # 12 parameters cannot memorise noise: give the batch a pooled signal
         x[y == 1] += 1.0
