@@ -5,7 +5,11 @@ interval, histone+compendium minus prior paired on the same genes, and the neare
 left in the compendium (Pearson r of log expression). Per ceiling: the mean over cells with a
 bootstrap-over-cells interval, and on how many cells the paired interval lies above 0.
 
-    python tools/relatedness_table.py results/relatedness [--markdown] [--plot FIG.png]
+    python tools/relatedness_table.py results/relatedness [results/relatedness_mlp ...] \
+        [--markdown] [--plot FIG.png]
+
+Several results folders (e.g. another histone+compendium model run as its own study) are read
+as one; every histone+compendium model gets its own columns.
 """
 
 from __future__ import annotations
@@ -17,10 +21,10 @@ import pandas as pd
 
 from simplechrome.experiments import Results
 from simplechrome.experiments.claims import over_cells_interval
-from simplechrome.experiments.results import paired_groups, summary
+from simplechrome.experiments.results import ResultsSet, paired_groups, summary
 
 
-def rows(found: Results) -> pd.DataFrame:
+def rows(found: ResultsSet) -> pd.DataFrame:
     t = found.predictors
     t = t[t["source"] == "all_others"].copy()
     t["ceiling"] = t["relatives_above"].astype(float).fillna(np.inf)
@@ -29,21 +33,23 @@ def rows(found: Results) -> pd.DataFrame:
     for (ceiling, cell), part in t.groupby(["ceiling", "test_cell"], sort=True):
         if np.isinf(ceiling) and part["compendium"].fillna("").eq("").all():
             continue
-        both = part[part["model"].str.contains(r"\+compendium")]
+        every_both = part[part["model"].str.contains(r"\+compendium")]
         prior = part[part["model"] == "prior"]
         histone = histone_only[histone_only["test_cell"] == cell]
         row = {"ceiling": "none" if np.isinf(ceiling) else f"{ceiling:.2f}", "cell": cell,
                "nearest r": float(prior["nearest_relative_r"].iloc[0])}  # fmt: skip
-        for name, runs in (("histone", histone), ("prior", prior), ("histone+compendium", both)):
+        for name, runs in (("histone", histone), ("prior", prior), ("", every_both)):
             for model, grp in runs.groupby("model", sort=False):
                 s = summary(found, grp, ["model"], "test_auroc").iloc[0]
-                key = name if runs["model"].nunique() == 1 else f"{name} ({model})"
+                key = name or model
                 row[key] = f"{s['mean']:.4f} [{s['low']:.4f}, {s['high']:.4f}]"
                 row[f"_{key}"] = s["mean"]
-        if len(both) and len(prior):
-            d = paired_groups(found, both, prior)
-            row["both - prior"] = f"{d['difference']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]"
-            row["_gain"], row["_above"] = d["difference"], d["low"] > 0
+        for model, both in every_both.groupby("model", sort=False):
+            if len(prior):
+                d = paired_groups(found, both, prior)
+                key = f"{model} - prior"
+                row[key] = f"{d['difference']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]"
+                row[f"_gain {model}"], row[f"_above {model}"] = d["difference"], d["low"] > 0
         out.append(row)
     return pd.DataFrame(out)
 
@@ -53,12 +59,16 @@ def summaries(table: pd.DataFrame) -> pd.DataFrame:
     for ceiling, part in table.groupby("ceiling", sort=False):
         row = {"ceiling": ceiling, "cells": len(part),
                "nearest r (median)": f"{part['nearest r'].median():.3f}"}  # fmt: skip
-        for col in [c for c in part.columns if c.startswith("_") and c not in ("_above",)]:
-            values = part[col].to_numpy(dtype=float)
+        for col in [c for c in part.columns if c.startswith("_") and not c.startswith("_above")]:
+            values = part[col].dropna().to_numpy(dtype=float)
+            if not len(values):
+                continue
             lo, hi = over_cells_interval(values)
-            sign = "+" if col == "_gain" else ""
+            sign = "+" if col.startswith("_gain") else ""
             row[col[1:]] = f"{values.mean():{sign}.4f} [{lo:{sign}.4f}, {hi:{sign}.4f}]"
-        row["both above prior"] = f"{int(part['_above'].sum())} of {len(part)}"
+        for col in [c for c in part.columns if c.startswith("_above")]:
+            above = part[col].dropna()
+            row[f"{col[7:]} above prior"] = f"{int(above.sum())} of {len(above)}"
         out.append(row)
     return pd.DataFrame(out)
 
@@ -70,7 +80,8 @@ def plot(table: pd.DataFrame, path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    inputs = [c[1:] for c in table.columns if c.startswith("_") and c not in ("_above", "_gain")]
+    inputs = [c[1:] for c in table.columns
+              if c.startswith("_") and not c.startswith(("_above", "_gain"))]  # fmt: skip
     fig, axes = plt.subplots(1, len(inputs), figsize=(4.2 * len(inputs), 4), sharey=True)
     for ax, name in zip(np.atleast_1d(axes), inputs, strict=True):
         for cell, part in table.groupby("cell"):
@@ -91,8 +102,10 @@ def _markdown(table: pd.DataFrame) -> str:
 
 
 def main(argv: list[str]) -> None:
-    folder, markdown = argv[0], "--markdown" in argv
-    table = rows(Results(folder))
+    markdown = "--markdown" in argv
+    folders = [a for i, a in enumerate(argv) if not a.startswith("--")
+               and (i == 0 or argv[i - 1] != "--plot")]  # fmt: skip
+    table = rows(ResultsSet([Results(f) for f in folders]))
     show = _markdown if markdown else (lambda t: t.to_string(index=False))
     print(show(summaries(table)))
     print()

@@ -252,3 +252,29 @@ def test_resuming_a_group_whose_trainer_finished_loads_it_and_scores_the_rest(tm
     table = again.table.set_index("run_id")
     columns = ["test_auroc", "test_auprc", "n_test", "trained_in", "nearest_relative_r"]
     pd.testing.assert_frame_equal(table[columns], first[columns])
+
+
+def test_the_relatives_claim_is_judged_per_ceiling_across_folders(tmp_path, related):
+    """``verdicts`` pairs each histone+compendium model with ``prior`` at each ceiling, also
+    when the model is a study of its own in another folder."""
+    from simplechrome.experiments import Results
+    from simplechrome.experiments.claims import verdicts
+
+    common = dict(expression=str(related["matrix"]), sources=["all_others"],
+                  relatives_above=["none", 0.8])  # fmt: skip
+    base = _spec(tmp_path / "a.yaml", related["cells"], models=["prior"], **common)
+    other = _spec(
+        tmp_path / "b.yaml",
+        related["cells"],
+        name="other",
+        **common,
+        models=[{"name": "logreg", "label": "logreg+compendium", "compendium": True}],
+    )
+    run_experiment(load_spec(base), tmp_path / "a", workers=1)
+    run_experiment(load_spec(other), tmp_path / "b", workers=1)
+    found = verdicts([Results(tmp_path / "a"), Results(tmp_path / "b")])
+    found = found[found["paper"] == "SimpleChrome / issue 35"]
+    assert len(found) == 2
+    assert found["claim"].str.contains("no ceiling").sum() == 1
+    assert found["claim"].str.contains("above r = 0.8").sum() == 1
+    assert found["numbers"].str.contains("over 3 cells").all()

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .results import Results, paired_groups
+from .results import Results, ResultsSet, paired_groups
 
 MARGIN = 0.01  # what "as good as" allows, in AUROC
 
@@ -181,7 +181,7 @@ def verdicts(found: list[Results]) -> pd.DataFrame:
         plain[plain["model"].isin(["linear", "linear-mean", "deepchrome"])],
     )
     _cross_cell(found, table, out)
-    _relatives(table, out, compare)
+    _relatives(found, out)
     _simplechrome(found, table, out, compare)
     _attention(found, out)
     _gan(found, out)
@@ -215,21 +215,43 @@ def _cross_cell(found: list[Results], table: pd.DataFrame, out: list[Verdict]) -
             )
 
 
-def _relatives(table: pd.DataFrame, out: list[Verdict], compare) -> None:
+def _relatives(found: list[Results], out: list[Verdict]) -> None:
     """Histone signals add to the compendium on a new cell type, with every compendium cell
-    above each ceiling held out (``relatives_above``; no ceiling: the compendium as it is)."""
-    t = table[(table["source"] == "all_others") & (table["size"] == -1)]
-    if "relatives_above" not in t or t.empty:
+    above each ceiling held out (``relatives_above``; no ceiling: the compendium as it is):
+    each histone+compendium model against ``prior``, paired on the target's test genes, across
+    the given folders (a model may be a study of its own)."""
+    every = ResultsSet(found)
+    t = every.predictors
+    if "relatives_above" not in t:
         return
-    ceiling = t["relatives_above"].astype(float).fillna(np.inf)
-    histone = t[t["model"] == "logreg+compendium"]
-    for value in sorted(set(ceiling[histone.index]), reverse=True):
-        where = t[ceiling == value]
-        what = "no ceiling" if np.isinf(value) else f"relatives above r = {value:g} held out"
-        compare("SimpleChrome / issue 35",
-                f"histone signals add to the compendium on a new cell type ({what})",
-                _is(model="logreg+compendium"), _is(model="prior"), "better",
-                "histone+compendium minus prior", where)  # fmt: skip
+    t = t[(t["source"] == "all_others") & (t["size"] == -1)]
+    t = t.assign(ceiling=t["relatives_above"].astype(float).fillna(np.inf))
+    models = [m for m in dict.fromkeys(t["model"]) if str(m).endswith("+compendium")]
+    for ceiling in sorted(set(t.loc[t["model"].isin(models), "ceiling"]), reverse=True):
+        what = "no ceiling" if np.isinf(ceiling) else f"relatives above r = {ceiling:g} held out"
+        at = t[t["ceiling"] == ceiling]
+        for model in models:
+            rows = []
+            for cell, part in at.groupby("test_cell", sort=False):
+                a, b = part[part["model"] == model], part[part["model"] == "prior"]
+                d = paired_groups(every, a, b) if len(a) and len(b) else None
+                if d:
+                    rows.append({"cell": cell, **{k: d[k] for k in ("difference", "low", "high")}})
+            if not rows:
+                continue
+            diffs = pd.DataFrame(rows)
+            lo, hi = over_cells_interval(diffs["difference"].to_numpy())
+            out.append(
+                Verdict(
+                    "SimpleChrome / issue 35",
+                    f"histone signals add to the compendium on a new cell type ({what}; {model})",
+                    _better(diffs),
+                    f"mean {diffs['difference'].mean():+.4f} [{lo:+.4f}, {hi:+.4f}] over "
+                    f"{len(diffs)} cells (bootstrap over cells); "
+                    + _describe(diffs, f"{model} minus prior"),
+                    f"cells {', '.join(sorted(diffs['cell']))}",
+                )
+            )
 
 
 def _simplechrome(found, table, out, compare) -> None:
@@ -359,3 +381,13 @@ def _gan(found: list[Results], out: list[Verdict]) -> None:
                     run_id,
                 )
             )
+
+
+def as_markdown(table: pd.DataFrame) -> str:
+    """Verdicts (the shape ``verdicts`` returns, or its CSV read back) as the markdown table
+    RESULTS.md shows: claim, verdict, numbers."""
+    lines = ["| paper | claim | verdict | numbers |", "|---|---|---|---|"]
+    for row in table.itertuples():
+        numbers = str(row.numbers).replace("|", "/")
+        lines.append(f"| {row.paper} | {row.claim} | **{row.verdict}** | {numbers} |")
+    return "\n".join(lines)

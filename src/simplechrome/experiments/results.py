@@ -151,6 +151,23 @@ def summary(
     return pd.DataFrame(rows)
 
 
+class ResultsSet:
+    """Several results folders read as one, for comparisons across studies (a model run as a
+    study of its own against a baseline of another): the members ``summary`` and
+    ``paired_groups`` read. Run ids name what a run is, so a run's files are looked up in the
+    folder that holds it."""
+
+    def __init__(self, found: list[Results]) -> None:
+        self.found = found
+        self.where = {r: f for f in found for r in f.table["run_id"]}
+        self.predictors = pd.concat([f.predictors for f in found], ignore_index=True)
+        self.has_runs = all(f.has_runs for f in found)
+        self.metric = "test_auroc" if "test_auroc" in self.predictors else "test_pearson"
+
+    def test_predictions(self, run_id: str) -> pd.DataFrame | None:
+        return self.where[run_id].test_predictions(run_id)
+
+
 def home_runs(table: pd.DataFrame) -> pd.DataFrame:
     """Runs trained and tested on the same cell with every training gene."""
     return table[(table["source"] == "same") & (table["size"] == -1)]

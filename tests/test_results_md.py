@@ -1,0 +1,36 @@
+"""RESULTS.md's verdict tables are the output of ``simplechrome verdicts`` (stored under
+``docs/verdicts/``), rendered by ``claims.as_markdown``: a hand edit of a verdict fails here."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location("verdict_block", ROOT / "tools/verdict_block.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_verdict_block_is_its_verdicts_file_rendered():
+    tool = _tool()
+    text = (ROOT / "RESULTS.md").read_text()
+    blocks = tool.BLOCK.findall(text)
+    assert blocks, "RESULTS.md holds no generated verdict block"
+    for _, csv, body, _ in blocks:
+        assert body == tool.render(csv), f"RESULTS.md's block for {csv} is not that file's verdicts"
+    used = {csv for _, csv, _, _ in blocks}
+    stored = {str(p.relative_to(ROOT)) for p in (ROOT / "docs" / "verdicts").glob("*.csv")}
+    assert stored <= used, f"verdicts files that RESULTS.md does not show: {stored - used}"
+
+
+def test_a_hand_edited_verdict_is_caught():
+    tool = _tool()
+    text = (ROOT / "RESULTS.md").read_text()
+    edited = text.replace("**holds partly**", "**holds**", 1)
+    assert edited != text
+    assert tool.refreshed(edited) != edited
