@@ -278,3 +278,8 @@ def test_the_relatives_claim_is_judged_per_ceiling_across_folders(tmp_path, rela
     assert found["claim"].str.contains("no ceiling").sum() == 1
     assert found["claim"].str.contains("above r = 0.8").sum() == 1
     assert found["numbers"].str.contains("over 3 cells").all()
+    # the report draws the runs by relatedness (a folder with no `same` runs: none to pair)
+    from simplechrome.report import build_report
+
+    page = build_report([tmp_path / "a", tmp_path / "b"], tmp_path / "r.html").read_text()
+    assert "New cell type by relatedness" in page and "histone signals add" in page

@@ -273,7 +273,7 @@ def cross_cell_tables(results: Results) -> list[tuple[str, pd.DataFrame, pd.Data
             ["source", "test_cell"], sort=False
         ):
             s = summary(results, grp, ["test_cell"]).iloc[0]
-            h = here[here["test_cell"] == target]
+            h = here[here["test_cell"] == target] if len(here) else here  # no runs "here"
             rows.append(
                 {
                     "model": model,

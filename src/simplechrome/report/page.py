@@ -20,6 +20,7 @@ from .plots import (
     plot_interval_bars,
     plot_learning_curves,
     plot_params_vs_score,
+    plot_relatedness,
     plot_roc,
 )
 from .sections_gan import gan_sections
@@ -94,11 +95,40 @@ def experiment_sections(found: Results, published: str | Path | None = None) -> 
             learning_section(found),
             params_section(found),
             neighbors_section(found),
+            relatedness_section(found),
             vae_section(found),
             interpretation_section(found),
         ]
     sections += gan_sections(found)
     return [s for s in sections if s is not None]
+
+
+def relatedness_section(found: Results) -> Section | None:
+    """Runs with a relatives ceiling: AUROC against the nearest relative left (records only)."""
+    t = found.predictors
+    if "nearest_relative_r" not in t or "relatives_above" not in t:
+        return None
+    t = t[(t["source"] == "all_others") & t["relatives_above"].notna()]
+    if t.empty:
+        return None
+    every = found.predictors[(found.predictors["source"] == "all_others")
+                             & found.predictors["test_cell"].isin(t["test_cell"])]  # fmt: skip
+    points = (
+        every.groupby(["test_cell", "model", "relatives_above"], dropna=False, sort=False)
+        .agg(auroc=("test_auroc", "mean"), r=("nearest_relative_r", "first"))
+        .reset_index()
+        .rename(columns={"test_cell": "cell", "r": "nearest r"})
+    )
+    points = points[points["model"].isin(t["model"])]
+    return Section(
+        "New cell type by relatedness: AUROC against the nearest relative left",
+        "Each compendium model run once per relatives ceiling (every compendium cell whose log "
+        "expression correlates with the target's above it held out); x: the closest relative "
+        "left. Means over seeds; intervals and verdicts: tools/relatedness_table.py and the "
+        "verdicts section.",
+        tables=[("Mean test AUROC per cell, model and ceiling", points)],
+        images=[("relatedness", figure_png(plot_relatedness(points)))],
+    )
 
 
 def per_cell_section(found: Results, published) -> Section | None:

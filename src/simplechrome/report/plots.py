@@ -317,3 +317,25 @@ def plot_class_maps(
     ax.set_xticks([b / 2, b + 4 + b / 2], ["low expression (class 0)", "high expression (class 1)"])
     ax.set_title(title, fontsize="medium")
     return ax
+
+
+def plot_relatedness(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Test AUROC against the nearest relative left in the compendium (``nearest r``): one
+    line per cell and model (models by colour, cells by marker), across relatives ceilings.
+    ``table``: columns ``cell``, ``model``, ``nearest r``, ``auroc``."""
+    ax = ax or plt.subplots(figsize=(7, 4.5))[1]
+    markers = "os^vD<>ph*"
+    cells = list(dict.fromkeys(table["cell"]))
+    for i, (model, part) in enumerate(table.groupby("model", sort=False)):
+        for j, cell in enumerate(cells):
+            line = part[part["cell"] == cell].sort_values("nearest r")
+            ax.plot(line["nearest r"], line["auroc"], color=f"C{i % 10}", lw=1, alpha=0.8,
+                    marker=markers[j % len(markers)], ms=4,
+                    label=str(model) if j == 0 else None)  # fmt: skip
+            if i == 0 and len(line):  # name each cell once, at its no-ceiling end
+                ax.annotate(str(cell), (line["nearest r"].iloc[-1], line["auroc"].iloc[-1]),
+                            fontsize=7, xytext=(3, -3), textcoords="offset points")  # fmt: skip
+    ax.set(xlabel="nearest relative left in the compendium (Pearson r of log expression)",
+           ylabel="test AUROC (new cell type)")  # fmt: skip
+    ax.legend(fontsize="small")
+    return ax
