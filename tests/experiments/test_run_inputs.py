@@ -25,6 +25,7 @@ from simplechrome.data import make_synthetic, write_cell
 from simplechrome.experiments import load_spec, run_experiment
 from simplechrome.experiments.runner import run_data
 from simplechrome.experiments.runs import make_run
+from tests.test_leaks import _write_matrix as write_matrix
 
 # three synthetic cells drawn from one expression matrix, each the signals of its own column;
 # E003's values are 4x deeper, so that scoring it without depth normalisation shows
@@ -38,11 +39,7 @@ def _no_caches(monkeypatch):
 
 
 def _write_matrix(expr: pd.DataFrame, path: Path) -> Path:
-    text = "gene_id\t" + "\t".join(expr.columns) + "\n"
-    text += "".join(
-        f"{g}\t" + "\t".join(f"{v:.3f}" for v in r) + "\t\n" for g, r in expr.iterrows()
-    )
-    path.write_text(text)
+    write_matrix(expr, path)
     return path
 
 

@@ -8,6 +8,18 @@ from torch import nn
 from .registry import TrainDefaults, register
 
 
+def perceptron(
+    width: int, hidden: tuple[int, ...], n_outputs: int, dropout: float
+) -> nn.Sequential:
+    """Linear layers of ``hidden`` widths with ReLU and dropout between, then the output."""
+    layers: list[nn.Module] = []
+    for h in hidden:
+        layers += [nn.Linear(width, h), nn.ReLU(), nn.Dropout(dropout)]
+        width = h
+    layers.append(nn.Linear(width, n_outputs))
+    return nn.Sequential(*layers)
+
+
 @register("mlp", family="supervised")
 class MLP(nn.Module):
     """MLP on the flattened (marks x bins) matrix, with ReLU and dropout between layers."""
@@ -22,13 +34,7 @@ class MLP(nn.Module):
         dropout: float = 0.3,
     ) -> None:
         super().__init__()
-        layers: list[nn.Module] = []
-        width = n_marks * n_bins
-        for h in hidden:
-            layers += [nn.Linear(width, h), nn.ReLU(), nn.Dropout(dropout)]
-            width = h
-        layers.append(nn.Linear(width, n_outputs))
-        self.net = nn.Sequential(*layers)
+        self.net = perceptron(n_marks * n_bins, hidden, n_outputs, dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: ``(batch, marks, bins)`` -> logits ``(batch, n_outputs)``."""
@@ -61,13 +67,7 @@ class PooledMLP(nn.Module):
         super().__init__()
         self.centre = slice(2 * n_bins // 5, max(3 * n_bins // 5, 2 * n_bins // 5 + 1))
         self.half = n_bins // 2
-        layers: list[nn.Module] = []
-        width = 3 * n_marks
-        for h in hidden:
-            layers += [nn.Linear(width, h), nn.ReLU(), nn.Dropout(dropout)]
-            width = h
-        layers.append(nn.Linear(width, n_outputs))
-        self.net = nn.Sequential(*layers)
+        self.net = perceptron(3 * n_marks, hidden, n_outputs, dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: ``(batch, marks, bins)`` -> logits ``(batch, n_outputs)``."""
