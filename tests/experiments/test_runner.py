@@ -223,3 +223,11 @@ def test_table_only_collects_the_finished_runs_of_an_interrupted_study(
     table = pd.read_csv(tmp_path / "out" / "table.csv")
     assert sorted(table["run_id"]) == sorted(r.stem for r in records[1:] if r != records[2])
     assert len(list((tmp_path / "out" / "runs").iterdir())) >= 5  # nothing run, nothing removed
+
+
+def test_a_spec_that_plans_no_run_is_an_error(tmp_path, three_cells):
+    one = {"E012-syn": three_cells["E012-syn"]}
+    spec = load_spec(write_spec(tmp_path / "s.yaml", one, kind="cross_cell", sources=["each"]))
+    with pytest.raises(ConfigError, match="plans no run"):
+        run_experiment(spec, tmp_path / "out", workers=1)
+    assert not (tmp_path / "out").exists()

@@ -20,11 +20,10 @@ import pandas as pd
 import yaml
 
 from .. import models
-from ..config import RunConfig, RunData
 from ..errors import ConfigError
 from ..ids import eid_in
 from ..train.metrics import roc_table
-from ..train.run_dir import read_analysis, read_run_config
+from ..train.run_dir import read_analysis
 from .stats import paired_auroc_difference, seed_gene_interval, summarise
 
 REFERENCE = "deepchrome"
@@ -96,9 +95,6 @@ class Results:
     def analysis(self, run_id: str, name: str):
         """A stored analysis of a run (a table or a mapping), or ``None``."""
         return read_analysis(self.run_dir(run_id), name)
-
-    def run_config(self, run_id: str) -> tuple[RunConfig, RunData]:
-        return read_run_config(self.run_dir(run_id))
 
     def first_run(self, where: pd.Series, *, analysis: str) -> pd.Series | None:
         """The record (lowest seed, then smallest size) among ``where`` whose run stored

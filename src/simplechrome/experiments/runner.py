@@ -276,6 +276,11 @@ def run_experiment(
     """
     out = Path(out)
     runs = [dataclasses.replace(r, fingerprint=fingerprint(r)) for r in plan(spec)]
+    if not runs:
+        raise ConfigError(
+            f"{spec.name}: the spec plans no run (its sources give no training set for any "
+            "target: e.g. `each` or `all_others` with one cell); add cells or sources"
+        )
     records_dir = out / "records"
     if out.exists() and any(records_dir.glob("*.json")) and not resume:
         raise ConfigError(f"{out} already holds results: pass --resume to continue, or another -o")
