@@ -37,7 +37,7 @@ def rows(found: ResultsSet) -> pd.DataFrame:
         prior = part[part["model"] == "prior"]
         histone = histone_only[histone_only["test_cell"] == cell]
         row = {"ceiling": "none" if np.isinf(ceiling) else f"{ceiling:.2f}", "cell": cell,
-               "nearest r": float(prior["nearest_relative_r"].iloc[0])}  # fmt: skip
+               "nearest r": float(part["nearest_relative_r"].dropna().iloc[0])}  # fmt: skip
         for name, runs in (("histone", histone), ("prior", prior), ("", every_both)):
             for model, grp in runs.groupby("model", sort=False):
                 s = summary(found, grp, ["model"], "test_auroc").iloc[0]
@@ -47,6 +47,8 @@ def rows(found: ResultsSet) -> pd.DataFrame:
         for model, both in every_both.groupby("model", sort=False):
             if len(prior):
                 d = paired_groups(found, both, prior)
+                if d is None:
+                    continue
                 key = f"{model} - prior"
                 row[key] = f"{d['difference']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]"
                 row[f"_gain {model}"], row[f"_above {model}"] = d["difference"], d["low"] > 0

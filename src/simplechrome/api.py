@@ -86,7 +86,34 @@ def run_splits(run: str | Path, data: str | Path | None = None) -> dict[str, His
         return load_run_splits(run_data).as_dict()
     model = _model(run)
     splits = cell_inputs(run_data, str(data), marks=model.marks)
+    reads_matrix = run_data.compendium is not None or model.entry.inputs == "neighbor_latents"
+    if reads_matrix:
+        _warn_if_seen(run_data, splits["test"])
     return {"": splits["test"]} if set(splits) == {"test"} else splits
+
+
+def _warn_if_seen(run_data: RunData, cell: HistoneData) -> None:
+    """A run that read the expression matrix (compendium, co-expression neighbours) trained
+    with every column but its own test cell's among its training cells' inputs: scored on
+    another Roadmap cell, its numbers are not a new-cell-type result. Say so."""
+    if run_data.expression is None:
+        return
+    from .data.annotation import read_expression
+    from .ids import eid_in
+
+    column = cell.eid or eid_in(cell.cell)
+    if column is None or column not in read_expression(run_data.expression).columns:
+        return  # no Roadmap column: a new cell type, nothing of it was seen
+    own = eid_in(run_data.test_cell) or eid_in(
+        Path(run_data.cells.get(run_data.test_cell, "")).name
+    )
+    if column != own:
+        log.warning(
+            "%s is a Roadmap cell whose expression column was among this run's training inputs "
+            "(compendium or neighbours); its scores here are optimistic for a new cell type "
+            "(a cross_cell experiment trains a run for it that never reads the column)",
+            cell.cell,
+        )
 
 
 def marks_note(model: TrainedModel, data: HistoneData) -> str | None:

@@ -96,16 +96,39 @@ def test_every_run_scores_what_the_same_run_trained_alone_scores(tmp_path, relat
     shared = result.table[result.table["trained_in"] != result.table["run_id"]]
     if not compendium:  # the histone model is trained once per source and shared
         assert len(shared) == 6
+    _assert_each_run_as_if_alone(spec, tmp_path / "out")
+
+
+def _assert_each_run_as_if_alone(spec, out: Path) -> None:
     from simplechrome.experiments.plan import plan
 
     for run in plan(spec):
         alone = make_run(RunConfig(run.model.name, run.model.params, run.train), run_data(run),
                          analyses=False)  # fmt: skip
         expected = alone.model.predict(alone.splits.test)
-        stored = _test_predictions(tmp_path / "out" / "runs" / run.run_id)
+        stored = _test_predictions(out / "runs" / run.run_id)
         assert list(stored["gene_id"]) == list(expected["gene_id"]), run.run_id
         np.testing.assert_allclose(stored["score"], expected["score"], rtol=1e-5, atol=1e-6,
                                    err_msg=run.run_id)  # fmt: skip
+
+
+def test_without_marks_each_cross_cell_run_reads_its_target_marks(tmp_path, related):
+    """With no ``marks`` in the spec, a run reads its test cell's marks: a cell with one mark
+    fewer gets models of its own (a shared model would read the trainer's five)."""
+    cell = sc.load_cell(related["cells"]["E123"])
+    fewer = {k: s.select_marks(s.marks[:4]) for k, s in cell.items()}
+    from simplechrome.data.writers import write_deepchrome_csv
+
+    for split, data in fewer.items():  # a header names the four marks
+        write_deepchrome_csv(data, tmp_path / "E123" / "classification" / f"{split}.csv",
+                             header=True)  # fmt: skip
+    cells = {**related["cells"], "E123": tmp_path / "E123"}
+    spec = load_spec(_spec(tmp_path / "s.yaml", cells))
+    table = run_experiment(spec, tmp_path / "out", workers=1).table.set_index("run_id")
+    to_four = table[table["test_cell"] == "E123"]
+    assert (to_four["trained_in"] == to_four.index).all()  # none reuses a five-mark model
+    assert (to_four["marks"].str.count(r"\+") == 3).all()
+    _assert_each_run_as_if_alone(spec, tmp_path / "out")
 
 
 def test_evaluate_a_run_on_another_cell_equals_that_cells_record(tmp_path, related):
@@ -280,3 +303,24 @@ def test_the_relatives_claim_is_judged_per_ceiling_across_folders(tmp_path, rela
 
     page = build_report([tmp_path / "a", tmp_path / "b"], tmp_path / "r.html").read_text()
     assert "New cell type by relatedness" in page and "histone signals add" in page
+
+
+def test_a_compendium_run_warns_when_scored_on_a_roadmap_cell_it_was_trained_beside(
+    tmp_path, related, caplog
+):
+    """A within-cell run with the compendium trained with E003's column in its inputs: scored
+    on E003 it says the numbers are optimistic; a relatives ceiling is never applied there."""
+    import dataclasses
+
+    from simplechrome.config import RunData
+    from simplechrome.data.run_splits import cell_inputs
+
+    data = RunData.one_cell(str(related["cells"]["E012"]), expression=str(related["matrix"]),
+                            compendium="self", normalize="depth")  # fmt: skip
+    run = sc.train_run("logreg", data, out=tmp_path / "run")
+    with caplog.at_level("WARNING"):
+        sc.evaluate_run(tmp_path / "run", related["cells"]["E003"])
+    assert "optimistic for a new cell type" in caplog.text
+    ceiling = dataclasses.replace(data, relatives_above=0.5)  # would leave < 3 columns
+    cell = cell_inputs(ceiling, str(related["cells"]["E003"]), marks=run.model.marks)
+    assert cell["test"].n_genes > 0

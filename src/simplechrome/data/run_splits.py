@@ -112,21 +112,33 @@ def cell_inputs(data: RunData, path: str, *, marks: tuple[str, ...], name: str =
     while name in data.train_cells:  # the cell must not stand for one of the training cells
         name = f"{name}~"
     other = dataclasses.replace(
-        data, cells={**data.cells, name: str(path)}, test_cell=name, marks=tuple(marks)
+        data,
+        cells={**data.cells, name: str(path)},
+        test_cell=name,
+        marks=tuple(marks),
+        # a relatives ceiling is an evaluation device of studies (it reads the target's
+        # RNA-seq): a model used on another cell never applies it
+        relatives_above=None,
+        # a run directory from before runs recorded their cells: the cell alone
+        train_cells=data.train_cells or (name,),
     )
-    cells, _ = _built_cells(other)
+    cells, _ = _built_cells(other, test_only=other.compendium is None)
     return cells[name]
 
 
-def _built_cells(data: RunData) -> tuple[dict[str, Cell], tuple[np.ndarray, np.ndarray] | None]:
+def _built_cells(
+    data: RunData, *, test_only: bool = False
+) -> tuple[dict[str, Cell], tuple[np.ndarray, np.ndarray] | None]:
     """The run's cells as its models read them (marks, normalisation, the target's column left
-    out, compendium channels) and the rows of its labelled budget (``None``: every gene)."""
+    out, compendium channels) and the rows of its labelled budget (``None``: every gene).
+    ``test_only``: the test cell alone (all that scoring it needs when no compendium is built
+    from the training cells)."""
     if not data.cells or not data.train_cells or not data.test_cell:
         raise InputError("the run does not record its data; give the data explicitly")
     unknown = sorted((set(data.train_cells) | {data.test_cell}) - set(data.cells))
     if unknown:
         raise InputError(f"the run names cells {unknown} without their paths")
-    needed = dict.fromkeys([*data.train_cells, data.test_cell])
+    needed = dict.fromkeys([data.test_cell] if test_only else [*data.train_cells, data.test_cell])
     cells = {name: load_source(data.cells[name], data) for name in needed}
     marks = comp.histone_marks(data.marks or cells[data.test_cell]["test"].marks)
     try:
@@ -138,7 +150,7 @@ def _built_cells(data: RunData) -> tuple[dict[str, Cell], tuple[np.ndarray, np.n
     if data.test_cell not in data.train_cells:
         cells = _without_target_column(cells, data.test_cell)
     rows = None
-    if data.size is not None:
+    if data.size is not None and not test_only:
         n_train = sum(cells[c]["train"].n_genes for c in data.train_cells)
         n_valid = sum(cells[c]["valid"].n_genes for c in data.train_cells)
         rows = budget_indices(n_train, n_valid, data.size, seed=data.budget_seed)

@@ -225,11 +225,14 @@ def _relatives(found: list[Results], out: list[Verdict]) -> None:
     if "relatives_above" not in t:
         return
     t = t[(t["source"] == "all_others") & (t["size"] == -1)]
-    t = t.assign(ceiling=t["relatives_above"].astype(float).fillna(np.inf))
+    t = t.assign(ceiling=t["relatives_above"].astype(float).fillna(np.inf),
+                 exclude=t["compendium"].fillna(""))  # fmt: skip
     models = [m for m in dict.fromkeys(t["model"]) if str(m).endswith("+compendium")]
-    for ceiling in sorted(set(t.loc[t["model"].isin(models), "ceiling"]), reverse=True):
+    settings = t.loc[t["model"].isin(models), ["ceiling", "exclude"]].drop_duplicates()
+    for ceiling, exclude in sorted(settings.itertuples(index=False), reverse=True):
         what = "no ceiling" if np.isinf(ceiling) else f"relatives above r = {ceiling:g} held out"
-        at = t[t["ceiling"] == ceiling]
+        what += ", the target's Roadmap group too" if exclude == "group" else ""
+        at = t[(t["ceiling"] == ceiling) & (t["exclude"] == exclude)]
         for model in models:
             rows = []
             for cell, part in at.groupby("test_cell", sort=False):

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 
 from ..data.cell import load_cell, marks_of
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError
 from .spec import ExperimentSpec, RunSpec, Source
 
 
@@ -17,6 +17,7 @@ def plan(spec: ExperimentSpec) -> list[RunSpec]:
     paths = {c: spec.path_of(c) for c in spec.cells}
     marks = shared_marks(paths) if spec.marks == "shared" else spec.marks
     runs: list[RunSpec] = []
+    known: dict[str, tuple[str, ...]] = {}  # each cell's marks, read once
 
     def add(train_cells: tuple[str, ...], test: str, source: str, seed: int, size, model) -> None:
         needed = sorted(set(train_cells) | {test})
@@ -24,6 +25,12 @@ def plan(spec: ExperimentSpec) -> list[RunSpec]:
             runs.append(_run(train_cells, test, source, seed, size, model, needed, ceiling))
 
     def _run(train_cells, test, source, seed, size, model, needed, ceiling) -> RunSpec:
+        # without `marks`, a cross-cell run reads the marks its test cell shares with its
+        # training cells, and names them: runs that share a model (training_key) then read
+        # the same marks as each would trained alone
+        run_marks = marks
+        if run_marks is None and spec.kind == "cross_cell":
+            run_marks = _common_marks([paths[c] for c in (test, *train_cells)], known)
         return RunSpec(
             experiment=spec.name,
             kind=spec.kind,
@@ -38,7 +45,7 @@ def plan(spec: ExperimentSpec) -> list[RunSpec]:
             transductive=spec.transductive,
             gtf=spec.gtf,
             expression=spec.expression,
-            marks=marks,  # type: ignore[arg-type]
+            marks=run_marks,  # type: ignore[arg-type]
             compendium=spec.compendium_exclude if model.compendium else None,
             epigenomes=spec.epigenomes,
             normalize=spec.normalize,
@@ -68,6 +75,17 @@ def plan(spec: ExperimentSpec) -> list[RunSpec]:
                         for size in spec.sizes:
                             add(train_cells, target, tag, seed, size, model)
     return runs
+
+
+def _common_marks(paths: list[str], known: dict[str, tuple[str, ...]]) -> tuple[str, ...] | None:
+    """The first cell's marks that every cell holds (``None`` where a cell's marks are only
+    known once it is loaded: a synthetic or downloaded cell). ``known``: marks read so far."""
+    try:
+        found = [known[p] if p in known else known.setdefault(p, marks_of(p)) for p in paths]
+    except (InputError, OSError):
+        return None
+    common = tuple(m for m in found[0] if all(m in f for f in found[1:]))
+    return common or None
 
 
 def shared_marks(paths: dict[str, str]) -> tuple[str, ...]:

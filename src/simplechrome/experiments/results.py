@@ -150,18 +150,22 @@ def summary(
 class ResultsSet:
     """Several results folders read as one, for comparisons across studies (a model run as a
     study of its own against a baseline of another): the members ``summary`` and
-    ``paired_groups`` read. Run ids name what a run is, so a run's files are looked up in the
-    folder that holds it."""
+    ``paired_groups`` read. Two studies may hold runs of the same id, so each record's
+    ``run_id`` here is ``<folder index>:<run id>`` and its files are read from that folder."""
 
     def __init__(self, found: list[Results]) -> None:
         self.found = found
-        self.where = {r: f for f in found for r in f.table["run_id"]}
-        self.predictors = pd.concat([f.predictors for f in found], ignore_index=True)
+        self.predictors = pd.concat(
+            [f.predictors.assign(run_id=[f"{i}:{r}" for r in f.predictors["run_id"]], folder=i)
+             for i, f in enumerate(found)],
+            ignore_index=True,
+        )  # fmt: skip
         self.has_runs = all(f.has_runs for f in found)
         self.metric = "test_auroc" if "test_auroc" in self.predictors else "test_pearson"
 
     def test_predictions(self, run_id: str) -> pd.DataFrame | None:
-        return self.where[run_id].test_predictions(run_id)
+        folder, _, name = run_id.partition(":")
+        return self.found[int(folder)].test_predictions(name)
 
 
 def home_runs(table: pd.DataFrame) -> pd.DataFrame:
@@ -171,7 +175,7 @@ def home_runs(table: pd.DataFrame) -> pd.DataFrame:
 
 def fmt(row: pd.Series) -> str:
     """``mean [low, high]``, or the bare value for a single run (no interval to show)."""
-    if pd.isna(row.get("low")):
+    if pd.isna(row.get("low")) or row.get("low") == row.get("high"):
         return f"{row['mean']:.4f}"
     return f"{row['mean']:.4f} [{row['low']:.4f}, {row['high']:.4f}]"
 
@@ -209,7 +213,10 @@ def paired_differences(results: Results, reference: str = REFERENCE) -> pd.DataF
             if not other or any(o is None for o in other):
                 continue
             d = paired_auroc_difference(
-                y, [o["score"].to_numpy() for o in other], [r["score"].to_numpy() for r in ref]
+                y,
+                [o["score"].to_numpy() for o in other],
+                [r["score"].to_numpy() for r in ref],
+                paired_seeds=list(runs["seed"]) == list(ref_runs["seed"]),
             )
             labelled = "n_labelled" if "n_labelled" in part else "n_train"
             rows.append(

@@ -126,7 +126,8 @@ class RunSpec:
         the expression matrix (a compendium, co-expression neighbours) leaves the test cell's
         column out of every cell's matrix, so its training inputs depend on the test cell,
         which then joins the key: a model trained beside the target's RNA-seq column is never
-        scored on that target."""
+        scored on that target. So does a transductive run (its VAE pretrains on the test
+        cell's signals)."""
         return json.dumps(
             [
                 dataclasses.asdict(self.model),
@@ -139,7 +140,7 @@ class RunSpec:
                 self.compendium,
                 self.relatives_above,
                 self.normalize,
-                self.test_cell if (self.compendium or self.expression) else None,
+                self.test_cell if self.compendium or self.expression or self.transductive else None,
                 [dict(self.cell_paths)[c] for c in self.train_cells],
             ],
             sort_keys=True,

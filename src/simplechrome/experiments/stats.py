@@ -2,7 +2,7 @@
 
 - ``seed_gene_interval``: a score's mean over seeds with a 95% two-level bootstrap interval that
   resamples both the seeds and the test genes (the seeds share their test genes, so one gene
-  resample serves them all): what a summary of several runs shows. One run: no interval.
+  resample serves them all): what a summary of several runs shows. One run: genes only.
 - ``bootstrap_mean``: a mean over seeds with its 95% percentile-bootstrap interval over seeds
   only (with 3 seeds this is nearly [min, max]; used only where no predictions are stored).
 - ``paired_auroc_difference``: model A minus model B on the same test genes, AUROC averaged over
