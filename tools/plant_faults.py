@@ -68,9 +68,21 @@ plants = {
     ),
     "a model trained beside the target's RNA-seq column serves that target": (
         "experiments/spec.py",
-        """                self.test_cell if (self.compendium or self.expression) else None,""",
-        """                self.test_cell if self.compendium else None,""",
+        """                self.test_cell if self.compendium or self.expression or self.transductive else None,""",  # noqa: E501
+        """                self.test_cell if self.compendium or self.transductive else None,""",
         "tests/experiments/test_run_inputs.py -k scrambled",
+    ),
+    "cross-cell runs without marks share a model whatever their target's marks": (
+        "experiments/plan.py",
+        """            run_marks = _common_marks([paths[c] for c in (test, *train_cells)], known)""",
+        """            run_marks = None""",
+        "tests/experiments/test_run_inputs.py -k reads_its_target_marks",
+    ),
+    "seed-and-gene intervals without the seed draw": (
+        "experiments/stats.py",
+        """    picks = rng.integers(0, len(runs), size=(n_boot, len(runs)))""",
+        """    picks = np.tile(np.arange(len(runs)), (n_boot, 1))""",
+        "tests/experiments/test_stats.py -k brute",
     ),
     "evaluate on another cell reads it raw": (
         "data/run_splits.py",
