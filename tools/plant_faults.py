@@ -74,7 +74,7 @@ plants = {
     ),
     "cross-cell runs without marks share a model whatever their target's marks": (
         "experiments/plan.py",
-        """            run_marks = _common_marks([paths[c] for c in (test, *train_cells)], known)""",
+        """            run_marks = _common_marks([paths[c] for c in (test, *train_cells)], known)""",  # noqa: E501
         """            run_marks = None""",
         "tests/experiments/test_run_inputs.py -k reads_its_target_marks",
     ),
