@@ -40,14 +40,14 @@ plants = {
     ),
     "new cell type: the target's column stays in the compendium": (
         "data/run_splits.py",
-        """            exclude={target_column} - {None},""",
-        """            exclude=set(),""",
+        """    held_out = {target_column} - {None}""",
+        """    held_out = set()""",
         "tests/test_leaks.py -k new_cell",
     ),
     "a cell's own column stays in its compendium": (
         "data/run_splits.py",
         """            own=own_column[name],
-            exclude={target_column} - {None},""",
+            exclude=held_out,""",
         """            own=None,
             exclude=set(),""",
         "tests/test_leaks.py -k within_cell",
