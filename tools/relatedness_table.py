@@ -64,13 +64,16 @@ def summaries(table: pd.DataFrame) -> pd.DataFrame:
         for col in [c for c in part.columns if c.startswith("_") and not c.startswith("_above")]:
             values = part[col].dropna().to_numpy(dtype=float)
             if not len(values):
+                row[col[1:]] = "-"  # not run at this ceiling
                 continue
             lo, hi = over_cells_interval(values)
             sign = "+" if col.startswith("_gain") else ""
             row[col[1:]] = f"{values.mean():{sign}.4f} [{lo:{sign}.4f}, {hi:{sign}.4f}]"
         for col in [c for c in part.columns if c.startswith("_above")]:
             above = part[col].dropna()
-            row[f"{col[7:]} above prior"] = f"{int(above.sum())} of {len(above)}"
+            row[f"{col[7:]} above prior"] = (
+                f"{int(above.sum())} of {len(above)}" if len(above) else "-"
+            )
         out.append(row)
     return pd.DataFrame(out)
 
@@ -86,9 +89,10 @@ def plot(table: pd.DataFrame, path: str) -> None:
               if c.startswith("_") and not c.startswith(("_above", "_gain"))]  # fmt: skip
     fig, axes = plt.subplots(1, len(inputs), figsize=(4.2 * len(inputs), 4), sharey=True)
     for ax, name in zip(np.atleast_1d(axes), inputs, strict=True):
-        for cell, part in table.groupby("cell"):
-            part = part.sort_values("nearest r")
-            ax.plot(part["nearest r"], part[f"_{name}"], marker="o", lw=1, label=cell)
+        for i, (cell, part) in enumerate(table.groupby("cell")):
+            part = part.dropna(subset=[f"_{name}"]).sort_values("nearest r")
+            ax.plot(part["nearest r"], part[f"_{name}"], marker="o", lw=1, label=cell,
+                    color=plt.get_cmap("tab20")(i % 20))  # fmt: skip
         ax.set_title(name)
         ax.set_xlabel("nearest relative left in the compendium (r)")
     np.atleast_1d(axes)[0].set_ylabel("test AUROC (new cell type)")
@@ -111,7 +115,8 @@ def main(argv: list[str]) -> None:
     show = _markdown if markdown else (lambda t: t.to_string(index=False))
     print(show(summaries(table)))
     print()
-    print(show(table[[c for c in table.columns if not c.startswith("_")]]))
+    shown = table[[c for c in table.columns if not c.startswith("_")]]
+    print(show(shown.assign(**{"nearest r": shown["nearest r"].map("{:.3f}".format)})))
     if "--plot" in argv:
         plot(table, argv[argv.index("--plot") + 1])
 
