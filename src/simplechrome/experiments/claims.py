@@ -236,7 +236,7 @@ def _relatives(found: list[Results], out: list[Verdict]) -> None:
         for model in models:
             rows = []
             for cell, part in at.groupby("test_cell", sort=False):
-                a, b = part[part["model"] == model], part[part["model"] == "prior"]
+                a, b = part[part["model"] == model], part[_is(model="prior")(part)]
                 d = paired_groups(every, a, b) if len(a) and len(b) else None
                 if d:
                     rows.append({"cell": cell, **{k: d[k] for k in ("difference", "low", "high")}})
