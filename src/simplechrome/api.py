@@ -25,6 +25,8 @@ from .data.histone import HistoneData, concat
 from .data.run_splits import cell_inputs, load_run_splits
 from .errors import InputError, ModelMismatchError
 from .experiments.runs import Run, analyse_run, make_run
+from .pretrained import ShippedModel, is_pretrained, write_predictions
+from .pretrained import load_pretrained as _load_pretrained
 from .report import build_report, gan_report, write_page
 from .train import TrainedModel, load_run, read_analysis, read_run_config
 from .train import fit as _fit
@@ -127,13 +129,37 @@ def marks_note(model: TrainedModel, data: HistoneData) -> str | None:
     )
 
 
+def load_pretrained(name: str = "roadmap") -> ShippedModel:
+    """A model shipped with the package, ready to use (``simplechrome models --pretrained``):
+
+    >>> model = load_pretrained("roadmap")                      # doctest: +SKIP
+    >>> table, meta = model.predict("cells/mycell")             # doctest: +SKIP
+    """
+    return _load_pretrained(name)
+
+
 def evaluate_run(
-    run: str | Path, data: str | Path | None = None, *, output: str | Path | None = None
+    run: str | Path,
+    data: str | Path | None = None,
+    *,
+    output: str | Path | None = None,
+    cell: str | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Metrics of a run on its own splits (rebuilt from the run directory) or on another cell's
-    (``data``); with ``output``, also written as JSON in ``metrics.json``'s shape."""
+    (``data``); with ``output``, also written as JSON in ``metrics.json``'s shape. ``run`` may
+    name a shipped model (``roadmap``): then ``data`` is required and ``cell`` names the
+    Roadmap cell it is (its expression column is left out of the compendium)."""
     from .train import evaluate_splits, write_metrics
 
+    if is_pretrained(run):
+        if data is None:
+            raise InputError(f"evaluate {run}: give the cell to evaluate on with --data")
+        metrics = _load_pretrained(str(run)).evaluate(data, cell=cell)
+        if output is not None:
+            write_metrics(output, metrics)
+        return metrics
+    if cell is not None:
+        raise InputError("--cell applies to shipped models (simplechrome models --pretrained)")
     model = _model(run)
     splits = run_splits(run, data)
     for split in splits.values():
@@ -154,10 +180,25 @@ def predict_run(
     *,
     attention: str | Path | None = None,
     gtf: str | Path | None = None,
+    cell: str | None = None,
 ) -> tuple[pd.DataFrame, list[Path]]:
     """Per-gene scores of a run's model on ``data`` (a split CSV or a cell folder), written as
     a TSV ``gene_id, score, label[, split]``; with ``attention``, also the model's bin and mark
-    attention (TSV, npz and, with ``gtf``, one bedGraph per mark) in that folder."""
+    attention (TSV, npz and, with ``gtf``, one bedGraph per mark) in that folder.
+
+    ``run`` may name a shipped model (``roadmap``): the TSV then holds ``gene_id, probability,
+    log2_rpkm, in_compendium[, label, split]`` and its metadata goes beside it as JSON
+    (``predictions.json``); ``cell`` names the Roadmap cell the data is, if it is one."""
+    if is_pretrained(run):
+        if attention is not None:
+            raise InputError(f"{run} is a shipped model without attention; drop --attention")
+        table, meta = _load_pretrained(str(run)).predict(data, cell=cell)
+        for note in meta["notes"]:
+            log.warning(note)
+        _, side = write_predictions(table, meta, output)
+        return table, [side]
+    if cell is not None:
+        raise InputError("--cell applies to shipped models (simplechrome models --pretrained)")
     model = _model(run)
     model.require("scores")
     if attention is not None:

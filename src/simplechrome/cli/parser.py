@@ -8,6 +8,11 @@ from pathlib import Path
 from .._version import __version__
 from . import results, verbs
 
+CELL_HELP = (
+    "shipped models: the Roadmap EID the data is (its own expression column is left out of "
+    "the compendium); default: the EID the folder's name carries, else a new cell type"
+)
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -77,7 +82,18 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("models", help="the model registry, with parameter counts")
     s.add_argument("--marks", type=int, default=5)
     s.add_argument("--bins", type=int, default=100)
+    s.add_argument(
+        "--pretrained", action="store_true", help="the shipped models, ready to predict with"
+    )
     s.set_defaults(func=verbs.cmd_models)
+
+    shipped = sub.add_parser("pretrained", help="shipped models: rebuild one from its recipe")
+    actions = shipped.add_subparsers(dest="pretrained_verb", required=True, metavar="ACTION")
+    s = actions.add_parser("build", help="train a shipped model from its recipe (a YAML)")
+    s.add_argument("recipe", type=Path, help="e.g. configs/roadmap_model.yaml")
+    s.add_argument("-o", "--output", type=Path, required=True, help="the model's folder")
+    s.add_argument("--leave-out", help="a cell of the recipe to train without (its column too)")
+    s.set_defaults(func=verbs.cmd_pretrained_build)
 
     s = sub.add_parser("train", help="train a model on a cell; writes a run directory")
     s.add_argument("--model", help="registry name (see `simplechrome models`)")
@@ -119,17 +135,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=verbs.cmd_gan_plot)
 
     s = sub.add_parser("evaluate", help="metrics of a run on its own or another cell's splits")
-    s.add_argument("run", type=Path)
+    s.add_argument("run", type=Path, help="a run directory or a shipped model (roadmap)")
     s.add_argument("--data", help="another cell folder (default: the run's own data)")
     s.add_argument("-o", "--output", type=Path, help="write metrics JSON here")
+    s.add_argument("--cell", help=CELL_HELP)
     s.set_defaults(func=verbs.cmd_evaluate)
 
     s = sub.add_parser("predict", help="per-gene scores: gene_id, score, label TSV")
-    s.add_argument("run", type=Path)
+    s.add_argument("run", type=Path, help="a run directory or a shipped model (roadmap)")
     s.add_argument("input", help="a split CSV or a cell folder")
     s.add_argument("-o", "--output", type=Path, required=True)
     s.add_argument("--attention", type=Path, help="also write bin/mark attention into this folder")
     s.add_argument("--gtf", type=Path, help="GENCODE GTF: adds one bedGraph of attention per mark")
+    s.add_argument("--cell", help=CELL_HELP)
     s.set_defaults(func=verbs.cmd_predict)
 
     s = sub.add_parser("embed", help="VAE latent means of a cell's genes (deterministic)")

@@ -156,6 +156,8 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_models(args: argparse.Namespace) -> int:
     from .. import models
 
+    if args.pretrained:
+        return _pretrained_models()
     rows = []
     for name in models.names():
         entry = models.get(name)
@@ -179,6 +181,35 @@ def cmd_models(args: argparse.Namespace) -> int:
         "training defaults"
     )
     print_table(rows, ["model", "family", "parameters", "lr", "batch", "patience", "description"])
+    return 0
+
+
+def _pretrained_models() -> int:
+    from .. import pretrained
+
+    rows = []
+    for name in pretrained.names():
+        m = pretrained.manifest(name)
+        rows.append(
+            {
+                "model": name,
+                "marks": "+".join(m["marks"]),
+                "trained on": f"{len(m['training_cells'])} Roadmap cells",
+                "compendium": f"{len(m['compendium_columns'])} cells",
+                "outputs": "P(above median), log2(RPKM + 1)",
+            }
+        )
+    print("shipped models: `simplechrome predict NAME CELL_FOLDER -o predictions.tsv`")
+    print_table(rows, ["model", "marks", "trained on", "compendium", "outputs"])
+    return 0
+
+
+def cmd_pretrained_build(args: argparse.Namespace) -> int:
+    from .. import pretrained
+
+    recipe = pretrained.load_recipe(args.recipe)
+    out = pretrained.build(recipe, args.output, leave_out=args.leave_out)
+    print(f"shipped model {recipe.name} written to {out}")
     return 0
 
 
@@ -244,7 +275,7 @@ def cmd_gan_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .. import api
 
-    metrics = api.evaluate_run(args.run, args.data, output=args.output)
+    metrics = api.evaluate_run(args.run, args.data, output=args.output, cell=args.cell)
     print_metrics(metrics)
     if args.output:
         print(f"metrics written to {args.output}")
@@ -255,10 +286,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from .. import api
 
     table, written = api.predict_run(
-        args.run, args.input, args.output, attention=args.attention, gtf=args.gtf
+        args.run, args.input, args.output, attention=args.attention, gtf=args.gtf, cell=args.cell
     )
     print(f"{len(table)} predictions written to {args.output}")
-    if written:
+    if written and args.attention is None:
+        print(f"its metadata (compendium cells used, notes): {written[0]}")
+    elif written:
         print(f"attention written: {', '.join(p.name for p in written)} in {args.attention}")
     return 0
 

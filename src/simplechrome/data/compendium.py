@@ -123,11 +123,24 @@ class HistoneScorer:
         y = np.concatenate([np.asarray(d.y) for d, _ in labelled])
         if len(np.unique(y)) < 2:
             raise InputError("the histone scorer of the compendium needs labels of both classes")
-        self.model = LogisticRegression(max_iter=2000).fit(x, y)
+        model = LogisticRegression(max_iter=2000).fit(x, y)
+        self.coef = model.coef_[0].astype(np.float64)
+        self.intercept = float(model.intercept_[0])
         return self
 
     def score(self, cell_genes: HistoneData, whole: HistoneData) -> np.ndarray:
-        return self.model.decision_function(self.features(cell_genes, whole))
+        return self.features(cell_genes, whole) @ self.coef + self.intercept
+
+    def state(self) -> dict:
+        """Plain values (JSON): the marks and the fitted coefficients."""
+        return {"marks": list(self.marks), "coef": self.coef.tolist(), "intercept": self.intercept}
+
+    @classmethod
+    def from_state(cls, state: dict) -> HistoneScorer:
+        scorer = cls(state["marks"])
+        scorer.coef = np.asarray(state["coef"], dtype=np.float64)
+        scorer.intercept = float(state["intercept"])
+        return scorer
 
 
 def similarity_weights(
@@ -174,6 +187,37 @@ def with_channels(data: HistoneData, features: np.ndarray, names: Sequence[str])
     """``data`` with per-gene ``features`` ``(genes, k)`` added as channels constant over bins."""
     extra = np.repeat(features.astype(np.float32)[:, :, None], data.n_bins, axis=2)
     return data.replace(x=np.concatenate([data.x, extra], axis=1), marks=(*data.marks, *names))
+
+
+def cell_with_channels(
+    parts: dict[str, HistoneData],
+    whole: HistoneData,
+    scorer: HistoneScorer,
+    expression: pd.DataFrame,
+    cols: Sequence[str],
+    *,
+    beta: float = 20.0,
+) -> tuple[dict[str, HistoneData], np.ndarray]:
+    """Every part of one cell (``whole``: all its genes) with the compendium channels over
+    ``cols``, and the similarity weights of ``cols`` that the ``similar`` channel used: the one
+    way a cell gets its channels, in a study run and in a shipped model alike."""
+    weights = similarity_weights(
+        scorer.score(whole, whole), whole.gene_ids, expression, cols, beta=beta
+    )
+    out = {
+        split: with_channels(
+            part,
+            np.column_stack(
+                [
+                    profile_features(expression, part.gene_ids, cols),
+                    similar_feature(expression, part.gene_ids, cols, weights),
+                ]
+            ),
+            CHANNELS,
+        )
+        for split, part in parts.items()
+    }
+    return out, weights
 
 
 def group_table(path: str) -> dict[str, str]:

@@ -241,23 +241,7 @@ def attach_compendium(
             groups=groups,
             group_of=(target.eid or target_column) if groups is not None else None,
         )
-        whole = wholes[name]
-        weights = comp.similarity_weights(
-            scorer.score(whole, whole), whole.gene_ids, expression, cols
-        )
-        out[name] = {
-            split: comp.with_channels(
-                part,
-                np.column_stack(
-                    [
-                        comp.profile_features(expression, part.gene_ids, cols),
-                        comp.similar_feature(expression, part.gene_ids, cols, weights),
-                    ]
-                ),
-                comp.CHANNELS,
-            )
-            for split, part in cell.items()
-        }
+        out[name], _ = comp.cell_with_channels(cell, wholes[name], scorer, expression, cols)
     return out
 
 
