@@ -1,8 +1,8 @@
 """The package's shape: layers import only downwards, no cycles, no duck-typed model policy.
 
 Layers (``../shared/DESIGN.md``): leaf modules (errors, ids, config, _io, _version) < data <
-models < train < interpret < experiments < report < the API (api, demo, info) < cli < the
-package façade. Every import counts, module-level or inside a function.
+models < train < interpret < experiments < report < the API (api, demo, info, pretrained) < cli
+< the package façade. Every import counts, module-level or inside a function.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def layer(module: str) -> int:
         return 100  # the façade: nothing inside imports it
     if parts[1] in LAYERS:
         return 10 + LAYERS.index(parts[1])
-    if parts[1] in ("api", "demo", "info"):
+    if parts[1] in ("api", "demo", "info", "pretrained"):
         return 30
     if parts[1] in ("cli", "__main__"):
         return 40

@@ -7,6 +7,7 @@ Public API::
     model = sc.fit("deepchrome", cell["train"], cell["valid"])
     sc.evaluate(model, cell["test"])             # {"auroc": ..., "auprc": ..., ...}
     own = sc.prepare("sheet.tsv", "genes.gtf.gz", expression="57epigenomes.RPKM.pc.gz")
+    table, meta = sc.load_pretrained("roadmap").predict("cells/mycell")  # shipped, no training
 
 Names are imported on first use, so ``simplechrome --help`` does not pay for torch.
 """
@@ -26,6 +27,7 @@ _LAZY = {
     "evaluate": ("simplechrome.api", "evaluate"),
     "evaluate_run": ("simplechrome.api", "evaluate_run"),
     "fit": ("simplechrome.api", "fit"),
+    "load_pretrained": ("simplechrome.api", "load_pretrained"),
     "predict": ("simplechrome.api", "predict"),
     "report": ("simplechrome.api", "report"),
     "train_run": ("simplechrome.api", "train_run"),
@@ -54,6 +56,7 @@ __all__ = [
     "experiments",
     "fit",
     "load_cell",
+    "load_pretrained",
     "load_run",
     "make_synthetic",
     "models",

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from .._version import __version__
-from . import results, verbs
+from . import results, shipped, verbs
 
 CELL_HELP = (
     "shipped models: the Roadmap EID the data is (its own expression column is left out of "
@@ -87,13 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.set_defaults(func=verbs.cmd_models)
 
-    shipped = sub.add_parser("pretrained", help="shipped models: rebuild one from its recipe")
-    actions = shipped.add_subparsers(dest="pretrained_verb", required=True, metavar="ACTION")
+    group = sub.add_parser("pretrained", help="shipped models: rebuild one from its recipe")
+    actions = group.add_subparsers(dest="pretrained_verb", required=True, metavar="ACTION")
     s = actions.add_parser("build", help="train a shipped model from its recipe (a YAML)")
     s.add_argument("recipe", type=Path, help="e.g. configs/roadmap_model.yaml")
     s.add_argument("-o", "--output", type=Path, required=True, help="the model's folder")
     s.add_argument("--leave-out", help="a cell of the recipe to train without (its column too)")
-    s.set_defaults(func=verbs.cmd_pretrained_build)
+    s.set_defaults(func=shipped.cmd_pretrained_build)
 
     s = sub.add_parser("train", help="train a model on a cell; writes a run directory")
     s.add_argument("--model", help="registry name (see `simplechrome models`)")

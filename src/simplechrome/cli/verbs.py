@@ -8,26 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
-
-def print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
-    def fmt(v: Any) -> str:
-        if isinstance(v, float):
-            return f"{v:.4f}"
-        return "-" if v is None else str(v)
-
-    cells = [[fmt(r.get(c)) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
-    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
-    for row in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
-
-
-def print_metrics(metrics: dict[str, dict[str, Any]]) -> None:
-    rows = [{"split": s, **m} for s, m in metrics.items()]
-    columns = ["split", *[k for k in rows[0] if k != "split"]] if rows else ["split"]
-    print_table(rows, columns)
+from .output import print_metrics, print_table
 
 
 def progress(args: argparse.Namespace) -> bool:
@@ -157,7 +139,9 @@ def cmd_models(args: argparse.Namespace) -> int:
     from .. import models
 
     if args.pretrained:
-        return _pretrained_models()
+        from .shipped import list_pretrained
+
+        return list_pretrained()
     rows = []
     for name in models.names():
         entry = models.get(name)
@@ -181,35 +165,6 @@ def cmd_models(args: argparse.Namespace) -> int:
         "training defaults"
     )
     print_table(rows, ["model", "family", "parameters", "lr", "batch", "patience", "description"])
-    return 0
-
-
-def _pretrained_models() -> int:
-    from .. import pretrained
-
-    rows = []
-    for name in pretrained.names():
-        m = pretrained.manifest(name)
-        rows.append(
-            {
-                "model": name,
-                "marks": "+".join(m["marks"]),
-                "trained on": f"{len(m['training_cells'])} Roadmap cells",
-                "compendium": f"{len(m['compendium_columns'])} cells",
-                "outputs": "P(above median), log2(RPKM + 1)",
-            }
-        )
-    print("shipped models: `simplechrome predict NAME CELL_FOLDER -o predictions.tsv`")
-    print_table(rows, ["model", "marks", "trained on", "compendium", "outputs"])
-    return 0
-
-
-def cmd_pretrained_build(args: argparse.Namespace) -> int:
-    from .. import pretrained
-
-    recipe = pretrained.load_recipe(args.recipe)
-    out = pretrained.build(recipe, args.output, leave_out=args.leave_out)
-    print(f"shipped model {recipe.name} written to {out}")
     return 0
 
 
