@@ -199,3 +199,22 @@ def test_cli_models_predict_evaluate(small, as_shipped, tmp_path, capsys):
     metrics = json.loads((tmp_path / "m.json").read_text())
     assert set(metrics) == {"all", "train", "valid", "test"} and "ece" in metrics["test"]
     assert main(["evaluate", "roadmap"]) == 2
+
+
+def test_genes_outside_the_compendium_are_flagged_not_dropped(small, shared, tmp_path):
+    """A fifth of the genes renamed out of the compendium: still predicted, flagged, and by
+    the histone-only pair."""
+    renamed = _slice(
+        shared / "E012",
+        tmp_path / "E012",
+        ids=lambda g: g.replace("ENSG0", "ENSG9") if int(g[-3:]) % 5 == 0 else g,
+    )
+    model = P.ShippedModel(small["model"])
+    table, meta = model.predict(renamed)
+    out = table["in_compendium"] == 0
+    assert len(table) == 900 and 0 < out.sum() == meta["n_not_in_compendium"] < 900
+    assert table.loc[out, "gene_id"].str.startswith("ENSG9").all()
+    x, _ = model.inputs(model.read(renamed))
+    p, level = model.outputs(x.subset(out.to_numpy()).select_marks(model.marks), histone_only=True)
+    np.testing.assert_allclose(table.loc[out, "probability"], p)
+    np.testing.assert_allclose(table.loc[out, "log2_rpkm"], level, rtol=1e-6)

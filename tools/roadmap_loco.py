@@ -39,9 +39,14 @@ def held_out_predictions(recipe: P.Recipe, cell: str, work: Path, resume: bool) 
         P.build(recipe, folder, leave_out=cell)
     model = P.ShippedModel(folder)
     table, meta = model.predict(recipe.cells[cell], cell=cell)
-    # the uncalibrated probability beside the shipped (calibrated) one
+    # the uncalibrated probability beside the shipped (calibrated) one, and what the
+    # histone-only pair (used for genes the compendium lacks) says of every gene
     x, _ = model.inputs(model.read(recipe.cells[cell], cell=cell), cell=cell)
-    table["raw_probability"] = model.classifier.predict_scores(x)
+    table["raw_probability"] = model.networks["classifier"].predict_scores(x)
+    alone = x.select_marks(model.marks)
+    table["histone_probability"], table["histone_log2_rpkm"] = model.outputs(
+        alone, histone_only=True
+    )
     table["nearest_weight"] = meta["nearest_weight"]
     table.to_csv(table_file, sep="\t", index=False)
     return table
@@ -66,6 +71,15 @@ def summary_row(cell: str, t: pd.DataFrame, levels: pd.Series, r_nearest: float)
             valid["label"], valid["raw_probability"]
         ),
         "test_pearson_log2_rpkm": float(np.corrcoef(y_level[ok], test["log2_rpkm"][ok])[0, 1]),
+        "test_auroc_histone_only": classification_metrics(
+            test["label"].to_numpy(), test["histone_probability"].to_numpy()
+        )["auroc"],
+        "test_ece_histone_only": P.expected_calibration_error(
+            test["label"], test["histone_probability"]
+        ),
+        "test_pearson_histone_only": float(
+            np.corrcoef(y_level[ok], test["histone_log2_rpkm"][ok])[0, 1]
+        ),
         "n_test": len(test),
     }
 
@@ -128,6 +142,8 @@ def main() -> None:
                 "max_test_ece": float(table["test_ece"].max()),
                 "max_test_ece_uncalibrated": float(table["test_ece_uncalibrated"].max()),
                 "max_valid_ece": float(table["valid_ece"].max()),
+                "cells_with_test_ece_at_most_0.03": int((table["test_ece"] <= 0.03).sum()),
+                "mean_test_auroc_histone_only": float(table["test_auroc_histone_only"].mean()),
             },
             indent=1,
         )

@@ -3,7 +3,8 @@ tracks plus the other Roadmap cells' expression of each gene (the compendium).
 
 A shipped model is a folder inside the package (``shipped/<name>/``): ``manifest.json`` (marks,
 bins, the compendium's cells, the calibration, a SHA-256 of every file), ``classifier.pt``
-(P(expressed above the cell's median)), ``regressor.pt`` (``log2(RPKM + 1)``), ``scorer.json``
+(P(expressed above the cell's median)), ``regressor.pt`` (``log2(RPKM + 1)``), the same pair
+on the histone marks alone (``histone_*.pt``, for genes the compendium lacks), ``scorer.json``
 (the histone scorer that weighs compendium cells by resemblance) and ``compendium.npy``
 (``log2(RPKM + 1)`` of every gene in every compendium cell, float16) with ``genes.txt``.
 
@@ -38,7 +39,8 @@ log = logging.getLogger(__name__)
 
 SHIPPED = Path(__file__).parent / "shipped"
 FORMAT = 1
-FILES = ("classifier.pt", "regressor.pt", "scorer.json", "compendium.npy", "genes.txt")
+NETWORKS = ("classifier", "regressor", "histone_classifier", "histone_regressor")
+FILES = (*(f"{n}.pt" for n in NETWORKS), "scorer.json", "compendium.npy", "genes.txt")
 # an input whose genes are mostly absent from the compendium is refused below this share
 MIN_IN_COMPENDIUM = 0.5
 
@@ -219,24 +221,35 @@ def build(recipe: Recipe, out: str | Path, *, leave_out: str | None = None) -> P
     train = concat([ready[c]["train"] for c in train_cells])
     valid = concat([ready[c]["valid"] for c in train_cells])
     config = TrainConfig(seed=recipe.seed, threads=recipe.threads, progress=False)
-    log.info("%s: training the classifier on %d genes", recipe.name, train.n_genes)
-    classifier = fit(recipe.model, train, valid, config=config, model_params=recipe.model_params)
-    calibration = {"method": "none", "a": 1.0, "b": 0.0}
-    if recipe.calibration == "platt":
-        a, b = _platt(valid.y, classifier.predict_scores(valid))
-        calibration = {"method": "platt", "a": a, "b": b}
-    log.info("%s: training the regressor", recipe.name)
     levels = {
         k: concat([_with_levels(ready[c][k], expression[own[c]]) for c in train_cells])
         for k in ("train", "valid")
     }
-    regressor = fit(
-        recipe.model,
-        levels["train"],
-        levels["valid"],
-        config=dataclasses.replace(config, task="regression"),
-        model_params=recipe.model_params,
-    )
+    trained, calibration = {}, {}
+    # the model itself, and a histone-only pair for genes the compendium lacks
+    for kind, channels in (("", None), ("histone_", marks)):
+        pick = (lambda d: d) if channels is None else (lambda d: d.select_marks(marks))
+        log.info("%s: training the %sclassifier on %d genes", recipe.name, kind, train.n_genes)
+        classifier = fit(
+            recipe.model,
+            pick(train),
+            pick(valid),
+            config=config,
+            model_params=recipe.model_params,
+        )
+        calibration[kind + "classifier"] = {"method": "none", "a": 1.0, "b": 0.0}
+        if recipe.calibration == "platt":
+            a, b = _platt(valid.y, classifier.predict_scores(pick(valid)))
+            calibration[kind + "classifier"] = {"method": "platt", "a": a, "b": b}
+        log.info("%s: training the %sregressor", recipe.name, kind)
+        trained[kind + "classifier"] = classifier
+        trained[kind + "regressor"] = fit(
+            recipe.model,
+            pick(levels["train"]),
+            pick(levels["valid"]),
+            config=dataclasses.replace(config, task="regression"),
+            model_params=recipe.model_params,
+        )
     manifest = {
         "format": FORMAT,
         "name": recipe.name,
@@ -256,8 +269,8 @@ def build(recipe: Recipe, out: str | Path, *, leave_out: str | None = None) -> P
         "calibration": calibration,
     }
     with atomic_directory(out, overwrite=True) as tmp:
-        classifier.save(tmp / "classifier.pt")
-        regressor.save(tmp / "regressor.pt")
+        for name, model in trained.items():
+            model.save(tmp / f"{name}.pt")
         with atomic_write(tmp / "scorer.json") as fh:
             json.dump(scorer(train_cells).state(), fh, indent=1)
         stored.write(tmp)
@@ -298,8 +311,7 @@ class ShippedModel:
                 raise InputError(f"{name} does not match its checksum", path=self.folder)
         self.name = self.manifest["name"]
         self.marks = tuple(self.manifest["marks"])
-        self.classifier = TrainedModel.load(self.folder / "classifier.pt")
-        self.regressor = TrainedModel.load(self.folder / "regressor.pt")
+        self.networks = {n: TrainedModel.load(self.folder / f"{n}.pt") for n in NETWORKS}
         self.scorer = comp.HistoneScorer.from_state(
             json.loads((self.folder / "scorer.json").read_text())
         )
@@ -374,24 +386,36 @@ class ShippedModel:
         return parts[""], info
 
     # -- outputs
+    def outputs(self, x: HistoneData, *, histone_only: bool = False) -> tuple[np.ndarray, ...]:
+        """Calibrated probabilities and predicted levels of genes read by ``inputs`` (with
+        ``histone_only``, of their histone marks alone, by the histone-only pair)."""
+        kind = "histone_" if histone_only else ""
+        cal = self.manifest["calibration"][kind + "classifier"]
+        raw = self.networks[kind + "classifier"].predict_scores(x)
+        p = _sigmoid(cal["a"] * _logit(raw) + cal["b"])
+        return p, self.networks[kind + "regressor"].predict_scores(x).astype(np.float64)
+
     def predict(
         self, data: HistoneData | str | Path, *, cell: str | None = None
     ) -> tuple[pd.DataFrame, dict[str, Any]]:
         """Per gene: ``probability`` (calibrated P(expressed above the cell's median)),
-        ``log2_rpkm`` (predicted ``log2(RPKM + 1)``), ``in_compendium`` (0: the compendium
-        channels hold the average gene, so the prediction rests on the histone signals alone)
+        ``log2_rpkm`` (predicted ``log2(RPKM + 1)``), ``in_compendium`` (0: a gene the
+        compendium lacks, predicted by the histone-only pair from its histone signals alone)
         and ``label`` when the data has one; and the run's metadata."""
         self.split_of: dict[str, str] = {}
         if not isinstance(data, HistoneData):
             data = self.read(data, cell=cell)
         x, info = self.inputs(data, cell=cell)
-        cal = self.manifest["calibration"]
-        p = _sigmoid(cal["a"] * _logit(self.classifier.predict_scores(x)) + cal["b"])
+        p, level = self.outputs(x)
+        missing = ~info["in_compendium"]
+        if missing.any():  # the compendium channels mean nothing there: histone signals alone
+            alone = x.subset(missing).select_marks(self.marks)
+            p[missing], level[missing] = self.outputs(alone, histone_only=True)
         table = pd.DataFrame(
             {
                 "gene_id": x.gene_ids,
                 "probability": p,
-                "log2_rpkm": self.regressor.predict_scores(x),
+                "log2_rpkm": level,
                 "in_compendium": info["in_compendium"].astype(int),
             }
         )
