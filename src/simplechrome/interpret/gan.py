@@ -55,8 +55,8 @@ import torch
 
 from ..data.histone import HistoneData
 from ..errors import ModelMismatchError
-from ..train.gan import (
-    GANModel,
+from ..train.gan import GANModel
+from ..train.generation_metrics import (
     class_groups,
     mark_correlations,
     profile_correlations,

@@ -40,8 +40,8 @@ import math
 import torch
 from torch import nn
 
-from .gan import GridModel, SignalGrid, _Condition
 from .registry import TrainDefaults, register
+from .signal_grid import Condition, GridModel, SignalGrid
 
 #: the noise levels (and draws) ``score`` averages over per gene
 SCORE_LEVELS = 8
@@ -123,7 +123,7 @@ class Sampler(SignalGrid):
         self.n_marks, self.n_bins, self.sample_steps = n_marks, n_bins, steps
         self.zero_gap, self.context, self.atoms = float(zero_gap), context, bool(atoms)
         self.n_channels = n_marks * (2 if self.atoms else 1)
-        self.condition = _Condition(n_outputs, 64)
+        self.condition = Condition(n_outputs, 64)
         self.register_buffer("freq", torch.exp(torch.linspace(0.0, math.log(1000.0), 32)))
         self.embed = nn.Sequential(nn.Linear(64 + 64, 256), nn.SiLU(), nn.Linear(256, 256))
         self.inp = nn.Linear(self.n_channels * n_bins, width)
