@@ -12,7 +12,8 @@ import sys
 import pandas as pd
 
 from simplechrome.experiments import Results
-from simplechrome.experiments.results import paired_groups, summary
+from simplechrome.experiments.comparisons import paired_groups
+from simplechrome.experiments.results import summary
 
 MODELS = ("logreg", "prior", "logreg+compendium")
 

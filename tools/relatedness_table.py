@@ -21,7 +21,8 @@ import pandas as pd
 
 from simplechrome.experiments import Results
 from simplechrome.experiments.claims import over_cells_interval
-from simplechrome.experiments.results import ResultsSet, paired_groups, summary
+from simplechrome.experiments.comparisons import paired_groups
+from simplechrome.experiments.results import ResultsSet, summary
 
 
 def rows(found: ResultsSet) -> pd.DataFrame:

@@ -16,7 +16,8 @@ import argparse
 import pandas as pd
 
 from simplechrome.experiments import Results
-from simplechrome.experiments.results import fmt, paired_groups, summary
+from simplechrome.experiments.comparisons import paired_groups
+from simplechrome.experiments.results import fmt, summary
 
 PROTOCOL = {"same": "within cell", "all_others": "new cell type", "most_similar1": "new cell type"}
 

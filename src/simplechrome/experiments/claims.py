@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .results import Results, ResultsSet, paired_groups
+from .comparisons import paired_groups
+from .results import Results, ResultsSet
 
 MARGIN = 0.01  # what "as good as" allows, in AUROC
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..experiments import comparisons
 from ..experiments import results as res
 from ..experiments.results import Results, fmt
 from .html import Section
@@ -64,11 +65,11 @@ def vae_section(found: Results) -> Section | None:
 
 
 def neighbors_section(found: Results) -> Section | None:
-    scores, rows = res.neighbour_comparisons(found)
+    scores, rows = comparisons.neighbour_comparisons(found)
     if rows.empty:
         return None
     home = res.home_runs(found.predictors)
-    first = home[res.neighbour_models(home) & (home["seed"] == home["seed"].min())]
+    first = home[comparisons.neighbour_models(home) & (home["seed"] == home["seed"].min())]
     curves = []
     for r in first.drop_duplicates("model").itertuples():
         table = found.analysis(r.run_id, "neighbor_attention")
