@@ -30,3 +30,19 @@ def test_regression_targets():
     y = cell.splits["train"].y
     assert y.dtype == np.float32 and cell.splits["train"].task == "regression"
     assert y.min() >= 0
+
+
+def test_histone_data_arrays_are_read_only():
+    """``HistoneData`` is frozen all the way down; the arrays it was given stay writable."""
+    import numpy as np
+    import pytest
+
+    from simplechrome.data import HistoneData
+
+    x = np.ones((2, 1, 4), np.float32)
+    d = HistoneData(x=x, y=np.array([0, 1]), gene_ids=np.array(["a", "b"]), marks=("m",))
+    for arr in (d.x, d.y, d.gene_ids):
+        with pytest.raises(ValueError, match="read-only"):
+            arr[0] = arr[1]
+    x[0] = 5.0  # the caller's array is untouched by the view's flag
+    assert d.x[0, 0, 0] == 5.0

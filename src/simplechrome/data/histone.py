@@ -69,6 +69,14 @@ class HistoneData:
             set_(self, "y", np.asarray(self.y, dtype=dtype))
             if self.y.shape != (n,):
                 raise ValueError(f"y has shape {self.y.shape}, expected ({n},)")
+        # frozen all the way down: the arrays are read-only views (the caller's own arrays
+        # stay writable); `replace(x=...)` makes a new instance instead
+        for name in ("x", "y", "gene_ids"):
+            value = getattr(self, name)
+            if value is not None and value.flags.writeable:
+                view = value.view()
+                view.flags.writeable = False
+                set_(self, name, view)
 
     # -- shape ---------------------------------------------------------------------------
     @property
