@@ -13,8 +13,9 @@ $(STAMP): pyproject.toml Makefile
 	# The pinned CPU wheel first: a bare `torch` requirement would pull a multi-GB CUDA build.
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e ".[dev,ray,bam]"
-	# AttentiveChrome's fused CPU kernel, compiled once here rather than in the first run
-	$(PY) -c "from simplechrome.models import fused_lstm; fused_lstm.extension()"
+	# AttentiveChrome's fused CPU kernel (this CPU's build and one without AVX2, which the tests
+	# check against torch.nn.LSTM), compiled once here rather than in the first run
+	$(VENV)/bin/simplechrome build-kernels
 	touch $@
 
 # Headless Chromium renders the HTML report in a test. Installed from Debian's packages where

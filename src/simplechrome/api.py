@@ -129,6 +129,15 @@ def marks_note(model: TrainedModel, data: HistoneData) -> str | None:
     )
 
 
+def build_kernels() -> dict[str, str | None]:
+    """Compile the native AttentiveChrome CPU kernel (both builds: this CPU's, and one without
+    AVX2); ``{build: None, or why it could not be built}``. A failed build is remembered; this
+    tries again."""
+    from .models import fused_lstm
+
+    return fused_lstm.build_all()
+
+
 def load_pretrained(name: str = "roadmap") -> ShippedModel:
     """A model shipped with the package, ready to use (``simplechrome models --pretrained``):
 

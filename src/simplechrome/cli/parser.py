@@ -87,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.set_defaults(func=verbs.cmd_models)
 
+    s = sub.add_parser("build-kernels", help="compile the native AttentiveChrome CPU kernel")
+    s.set_defaults(func=shipped.cmd_build_kernels)
+
     group = sub.add_parser("pretrained", help="shipped models: rebuild one from its recipe")
     actions = group.add_subparsers(dest="pretrained_verb", required=True, metavar="ACTION")
     s = actions.add_parser("build", help="train a shipped model from its recipe (a YAML)")

@@ -1,4 +1,5 @@
-"""The verbs of shipped models: ``models --pretrained`` and ``pretrained build``."""
+"""The verbs of what ships built: ``models --pretrained``, ``pretrained build`` and
+``build-kernels``."""
 
 from __future__ import annotations
 
@@ -33,4 +34,18 @@ def cmd_pretrained_build(args: argparse.Namespace) -> int:
     recipe = pretrained.load_recipe(args.recipe)
     out = pretrained.build(recipe, args.output, leave_out=args.leave_out)
     print(f"shipped model {recipe.name} written to {out}")
+    return 0
+
+
+def cmd_build_kernels(args: argparse.Namespace) -> int:
+    from .. import api
+
+    for variant, reason in api.build_kernels().items():
+        if reason is None:
+            print(f"fused AttentiveChrome kernel ({variant}): built")
+        else:
+            print(
+                f"fused AttentiveChrome kernel ({variant}): not built ({reason}); AttentiveChrome "
+                "runs on torch.nn.LSTM, correct but slower"
+            )
     return 0

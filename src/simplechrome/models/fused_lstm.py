@@ -6,12 +6,16 @@ step, three batched products over the ``(batch, marks, bins, 64)`` states and th
 The weights stay the ``torch.nn.LSTM`` modules' own (one per mark, as published), so a model
 computes the same function on either path and checkpoints do not change; the fused path only
 stacks them and runs the ten (mark, direction) recurrences together. It is compiled once per
-machine with PyTorch's C++ extension builder (``ninja`` and a C++ compiler; cached where torch
-caches extensions, ``$TORCH_EXTENSIONS_DIR`` or ``~/.cache/torch_extensions``, under a name
-that hashes the source, the flags and the CPU's features) the first time it is needed. Where
-it cannot be built, where the tensors are not float32 CPU tensors, or where
+machine with PyTorch's C++ extension builder (``ninja`` and a C++ compiler, GCC or Clang;
+cached where torch caches extensions, ``$TORCH_EXTENSIONS_DIR`` or ``~/.cache/torch_extensions``,
+under a name that hashes the source, the flags and the CPU's features): explicitly by
+``simplechrome build-kernels`` (which ``make`` runs), else the first time it is needed. A build
+that fails is remembered (a ``.failed`` file beside the cache, with the reason), so later
+processes take the plain path at once instead of compiling again; ``build-kernels`` retries.
+Where it cannot be built, where the tensors are not float32 CPU tensors, or where
 ``SIMPLECHROME_FUSED_LSTM=0``, the modules run as plain ``torch.nn.LSTM``s (the GPU path:
-cuDNN).
+cuDNN). ``SIMPLECHROME_FUSED_LSTM=scalar`` uses a build without AVX2/FMA (the kernel's plain
+loops, what a CPU without AVX2 runs); the tests check both builds against ``torch.nn.LSTM``.
 """
 
 from __future__ import annotations
@@ -32,11 +36,14 @@ log = logging.getLogger(__name__)
 
 SOURCE = Path(__file__).with_name("csrc") / "bin_lstm.cpp"
 HIDDEN = 32  # the hidden size the kernel is compiled for (AttentiveChrome's bin level)
-_EXTENSION: Any = None
-_FAILED: str | None = None
-
-
-FLAGS = ["-O3", "-march=native", "-ffast-math", "-fopenmp"]
+VARIANTS = {
+    "native": ["-O3", "-march=native", "-ffast-math", "-fopenmp"],
+    # the kernel's plain loops: what a CPU without AVX2 runs (GCC and Clang take these flags)
+    "scalar": ["-O3", "-march=native", "-mno-avx2", "-mno-fma", "-ffast-math", "-fopenmp"],
+}
+FLAGS = VARIANTS["native"]
+_EXTENSIONS: dict[str, Any] = {}
+_FAILED: dict[str, str] = {}
 
 
 def _cpu() -> str:
@@ -68,28 +75,70 @@ def enabled() -> bool:
     return os.environ.get("SIMPLECHROME_FUSED_LSTM", "1") not in ("0", "off", "no", "false")
 
 
-def extension() -> Any | None:
-    """The compiled kernel (built on first use), or ``None`` where it cannot be built."""
-    global _EXTENSION, _FAILED
-    if _EXTENSION is not None or _FAILED is not None:
-        return _EXTENSION
+def variant() -> str:
+    """The build the fused path uses: ``scalar`` when ``SIMPLECHROME_FUSED_LSTM=scalar``."""
+    return "scalar" if os.environ.get("SIMPLECHROME_FUSED_LSTM") == "scalar" else "native"
+
+
+def build_name(which: str = "native") -> str:
+    """The build's name: it hashes the source, the flags and (``-march=native``) this CPU."""
+    flags = VARIANTS[which]
+    digest = hashlib.sha256(SOURCE.read_bytes() + " ".join(flags).encode() + _cpu().encode())
+    return f"simplechrome_bin_lstm_{digest.hexdigest()[:16]}"
+
+
+def _failure_file(which: str) -> Path:
+    from torch.utils.cpp_extension import get_default_build_root
+
+    root = Path(os.environ.get("TORCH_EXTENSIONS_DIR") or get_default_build_root())
+    return root / f"{build_name(which)}.failed"
+
+
+def extension(which: str | None = None, *, retry: bool = False) -> Any | None:
+    """The compiled kernel (built on first use), or ``None`` where it cannot be built. A build
+    that failed before (in any process) is not tried again unless ``retry``."""
+    which = which or variant()
+    if which in _EXTENSIONS or (which in _FAILED and not retry):
+        return _EXTENSIONS.get(which)
+    failed = _failure_file(which)
+    if failed.exists() and not retry:
+        _FAILED[which] = failed.read_text().strip()
+        log.info(
+            "fused AttentiveChrome kernel unavailable (an earlier build failed: %s); using "
+            "torch.nn.LSTM (`simplechrome build-kernels` tries again)",
+            _FAILED[which],
+        )
+        return None
     try:
         from torch.utils.cpp_extension import load
 
-        # -march=native: the build suits this CPU only, so its features name the build
-        digest = hashlib.sha256(SOURCE.read_bytes() + " ".join(FLAGS).encode() + _cpu().encode())
         with _ninja_on_path():
-            _EXTENSION = load(
-                f"simplechrome_bin_lstm_{digest.hexdigest()[:16]}",
+            _EXTENSIONS[which] = load(
+                build_name(which),
                 [str(SOURCE)],
-                extra_cflags=FLAGS,
+                extra_cflags=VARIANTS[which],
                 extra_ldflags=["-fopenmp"],
                 verbose=False,
             )
+        _FAILED.pop(which, None)
+        failed.unlink(missing_ok=True)
     except Exception as exc:  # no compiler, no ninja, an unusual platform: the plain path
-        _FAILED = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        log.warning("fused AttentiveChrome kernel unavailable (%s): using torch.nn.LSTM", _FAILED)
-    return _EXTENSION
+        _FAILED[which] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        log.warning(
+            "fused AttentiveChrome kernel unavailable (%s): using torch.nn.LSTM", _FAILED[which]
+        )
+        try:
+            failed.parent.mkdir(parents=True, exist_ok=True)
+            failed.write_text(_FAILED[which] + "\n")
+        except OSError:
+            pass  # an unwritable cache: each process tries again, nothing worse
+    return _EXTENSIONS.get(which)
+
+
+def build_all() -> dict[str, str | None]:
+    """Build (or rebuild after a failure) every variant; ``{variant: None or the reason it
+    could not be built}``."""
+    return {w: None if extension(w, retry=True) is not None else _FAILED.get(w) for w in VARIANTS}
 
 
 def usable(x: torch.Tensor, hidden: int) -> bool:
