@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pandas as pd
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -34,3 +36,18 @@ def test_a_hand_edited_verdict_is_caught():
     edited = text.replace("**holds partly**", "**holds**", 1)
     assert edited != text
     assert tool.refreshed(edited) != edited
+
+
+def test_model_card_shows_the_stored_leave_one_cell_out_table():
+    """MODEL_CARD.md's table is what tools/roadmap_loco.py renders from its loco.csv."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("loco", ROOT / "tools" / "roadmap_loco.py")
+    loco = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loco)
+    rendered = loco.card_block(pd.read_csv(ROOT / "docs" / "model_card" / "loco.csv"))
+    card = (ROOT / "MODEL_CARD.md").read_text()
+    block = card.split("<!-- loco docs/model_card/loco.md -->\n", 1)[1].split("<!-- end loco -->")[
+        0
+    ]
+    assert block == rendered

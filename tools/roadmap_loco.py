@@ -163,7 +163,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.card_only:
         table = pd.read_csv(args.output / "loco.csv")
-        (args.output / "loco.md").write_text(card_block(table))
+        (args.output / "loco.md").write_text(card_block(pd.read_csv(args.output / "loco.csv")))
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     recipe = P.load_recipe(args.recipe)
@@ -179,9 +179,9 @@ def main() -> None:
         rows.append(summary_row(cell, t, levels, float(r)))
         logging.info("%s", rows[-1])
     table = pd.DataFrame(rows)
-    table.to_csv(args.output / "loco.csv", index=False, float_format="%.4f")
+    table.to_csv(args.output / "loco.csv", index=False, float_format="%.6f")
     reliability_plot(tables, args.output / "reliability.png")
-    (args.output / "loco.md").write_text(card_block(table))
+    (args.output / "loco.md").write_text(card_block(pd.read_csv(args.output / "loco.csv")))
     lo, hi = over_cells_interval(table["test_auroc"].to_numpy())
     print(
         json.dumps(
