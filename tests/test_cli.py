@@ -230,6 +230,12 @@ def test_gan_train_sample_plot(tmp_path, capsys, cell_dir):
     assert code == 0, err
     page = (tmp_path / "gan.html").read_text()
     assert "two-sample AUROC" in page and page.count("<img") >= 4
+    # drawing fits nothing: without its stored analyses the run is refused with the command
+    import shutil
+
+    shutil.rmtree(run_dir / "analysis")
+    code, _, err = run(capsys, "gan", "plot", run_dir, "-o", tmp_path / "again.html")
+    assert code == 2 and "simplechrome analyse" in err and not (tmp_path / "again.html").exists()
 
     # a GAN samples classes, not levels; a classifier run is not a GAN
     code, _, err = run(capsys, "gan", "sample", run_dir, "--level", "3", "-o", tmp_path / "x.npz")

@@ -343,13 +343,17 @@ def write_arrays(path: str | Path, arrays: dict[str, np.ndarray]) -> Path:
 
 def gan_plot(run: str | Path, output: str | Path) -> Path:
     """The HTML page of a GAN run's quality measures and views, drawn from its stored analysis
-    tables (computed first if the run has none)."""
+    tables only: a run without them is refused with the command that computes them (drawing
+    fits nothing)."""
     from .report.sections_gan import GAN_TABLES
 
     gan = _model(run)
     gan.require("samples")
     if read_analysis(run, "gan_quality") is None:
-        analyse_run(run)
+        raise InputError(
+            f"{run}: the run has no stored GAN analyses; compute them with "
+            f"`simplechrome analyse {run}`, then plot"
+        )
     tables = {name: read_analysis(run, name) for name in GAN_TABLES}
     if any(t is None for t in tables.values()):
         raise ModelMismatchError(f"{run}: the run's data has no labelled test genes to compare")
