@@ -178,3 +178,71 @@ def test_every_output_an_entry_lists_is_implemented_by_its_family(name):
 def test_the_command_line_stays_small():
     for path in (PACKAGE / "cli").glob("*.py"):
         assert len(path.read_text().splitlines()) < 400, path
+
+
+def _policy_classes() -> tuple[set[str], set[str]]:
+    """The names of the registry's module classes and of the trained-model family classes, and
+    the plain (non-callable) attributes those module classes define: what policy code would
+    test with ``is``/``isinstance`` or read off a module."""
+    classes = {models.get(n).cls for n in models.names()}
+    family = set(TrainedModel._by_family.values())
+    names = {c.__name__ for c in classes | family}
+    attrs = {
+        k
+        for c in classes
+        for k, v in vars(c).items()
+        if not k.startswith("_") and not callable(v) and not isinstance(v, property)
+    }
+    return names, attrs
+
+
+def policy_checks(text: str, names: set[str], attrs: set[str]) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Compare) and any(
+            isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops
+        ):
+            sides = [_source(s, text) for s in (node.left, *node.comparators)]
+            if any(s.split(".")[-1] in names for s in sides):
+                found.append(f"{node.lineno}: {_source(node, text)}")
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("isinstance", "issubclass")
+            and len(node.args) == 2
+            and any(n in _source(node.args[1], text) for n in names)
+        ):
+            found.append(f"{node.lineno}: {_source(node, text)}")
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in attrs
+            and _source(node.value, text).split(".")[-1] in ("module", "cls")
+        ):
+            found.append(f"{node.lineno}: {_source(node, text)}")
+    return found
+
+
+def test_no_class_policy_outside_the_registry():
+    """Nothing outside ``models/`` decides by a model's class (``x is SomeModel``,
+    ``isinstance(x, GANModel)``) or by a plain attribute read off its module
+    (``self.module.score_name``): the registry entry names the family, the task and the
+    outputs."""
+    names, attrs = _policy_classes()
+    found = []
+    for name, (path, _) in modules().items():
+        if name.startswith("simplechrome.models"):
+            continue
+        found += [f"{path.name}:{f}" for f in policy_checks(path.read_text(), names, attrs)]
+    assert found == []
+
+
+def test_the_class_policy_check_sees_planted_cases():
+    names, attrs = _policy_classes()
+    assert {"GANModel", "ConditionalDiffusion"} <= names
+    attrs = attrs | {"score_name"}  # what the modules held before the registry did
+    planted = (
+        "if self.entry.cls is ConditionalDiffusion:\n    pass\n"
+        "ok = isinstance(trained, GANModel)\n"
+        "name = self.module.score_name\n"
+    )
+    assert len(policy_checks(planted, names, attrs)) == 3

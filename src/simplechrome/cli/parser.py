@@ -109,14 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
     _training_arguments(s)
     s.add_argument(
         "--generator",
-        choices=["gan", "diffusion"],
         default="gan",
-        help="the GAN (default) or a diffusion model beside it, measured alike",
+        help="a model of the registry's generator family (default gan; `simplechrome models` "
+        "lists them with their training defaults), all measured alike",
     )
-    s.add_argument("--epochs", type=int, help="at most (default: the GAN's 300, diffusion's 60)")
-    s.add_argument("--batch-size", type=int, help="default: the GAN's 64, diffusion's 256")
+    s.add_argument("--epochs", type=int, help="at most (default: the generator's own)")
+    s.add_argument("--batch-size", type=int, help="default: the generator's own")
     s.add_argument("--patience", type=int, help="epochs without a better validation score "
-                   "(default: the GAN's 30, diffusion's 15)")  # fmt: skip
+                   "(default: the generator's own)")  # fmt: skip
     s.set_defaults(func=verbs.cmd_gan_train)
     s = actions.add_parser("sample", help="generate genes: signals and counts in an .npz")
     s.add_argument("run", type=Path)

@@ -215,6 +215,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_gan_train(args: argparse.Namespace) -> int:
+    from .. import models
+    from ..errors import ConfigError
+
+    generators = models.names(family="generator")
+    if args.generator not in generators:
+        raise ConfigError(f"--generator {args.generator}: choose one of {', '.join(generators)}")
     overrides = [f"model={args.generator}"]
     if args.task is None and args.expression is not None:
         # with the expression matrix the GAN conditions on each gene's level, so its walk

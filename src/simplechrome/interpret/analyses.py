@@ -48,7 +48,7 @@ def analyse(
             out.update(latent_analyses(vae, test))
     if "neighbor_attention" in trained.outputs:
         out["neighbor_attention"] = neighbor_attention_by_rank(trained, test)
-    if "samples" in trained.outputs and isinstance(trained, GANModel) and test.y is not None:
+    if "samples" in trained.outputs and trained.family == "generator" and test.y is not None:
         out.update(gan_analyses(trained, splits["train"], test, seed=seed))
     return out
 

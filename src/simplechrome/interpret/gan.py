@@ -318,7 +318,7 @@ def gan_quality(
 ) -> GANQuality:
     """Every measure of the module docstring, on ``test`` (``train``: the training genes the
     ceilings and train-on-real compare with)."""
-    if not isinstance(gan, GANModel):
+    if gan.family != "generator":
         raise ModelMismatchError(f"model {gan.name} is not a generative model")
     marks = list(gan.marks)
     real, fake, _ = gan.real_and_generated(test, seed=seed)

@@ -214,7 +214,9 @@ class Sampler(SignalGrid):
 
 @register(
     "diffusion",
-    family="gan",
+    family="generator",
+    task="diffusion",
+    score_name="denoising_fit",
     outputs=("samples",),
     defaults=TrainDefaults(
         lr=1e-3, batch_size=256, patience=15, max_epochs=60, lr_schedule="cosine", average=0.999
@@ -230,8 +232,6 @@ class ConditionalDiffusion(GridModel):
     generated signals on the real signals' grid. Trained by ``gan train
     --generator diffusion``; measured by the same ``gan quality``.
     """
-
-    score_name = "denoising_fit"
 
     def __init__(
         self,

@@ -341,7 +341,9 @@ class Critic(nn.Module):
 # steps per generator step at 5e-4
 @register(
     "gan",
-    family="gan",
+    family="generator",
+    task="wgan_gp",
+    score_name="critic",
     outputs=("samples",),
     defaults=TrainDefaults(lr=5e-4, batch_size=64, patience=30, max_epochs=300),
     task_params={
@@ -370,7 +372,6 @@ class ConditionalGAN(GridModel):
     """
 
     #: what ``score`` measures (the per-gene column a run's predictions hold)
-    score_name = "critic"
 
     def __init__(
         self,

@@ -33,9 +33,9 @@ from typing import Any, Literal
 
 from ..errors import ConfigError
 
-Family = Literal["supervised", "latent", "vae", "gan", "classical"]
+Family = Literal["supervised", "latent", "vae", "generator", "classical"]
 Inputs = Literal["signals", "compendium", "neighbor_latents"]
-FAMILIES: tuple[str, ...] = ("supervised", "latent", "vae", "gan", "classical")
+FAMILIES: tuple[str, ...] = ("supervised", "latent", "vae", "generator", "classical")
 OUTPUTS = ("scores", "attention", "latent", "reconstruction", "neighbor_attention", "samples")
 SHAPE_ARGS = ("n_marks", "n_bins", "n_outputs")
 
@@ -69,6 +69,10 @@ class ModelEntry:
     # torch's fused Adam (one call for every parameter tensor): for models with many small
     # tensors; the same update rule, in a different float rounding
     fused_adam: bool = False
+    # the family's training task for this model, where a family has several (a generator:
+    # "wgan_gp" or "diffusion"), and the name of the per-gene column ``predict`` writes
+    task: str = ""
+    score_name: str = "score"
 
     @property
     def kind(self) -> Literal["torch", "sklearn"]:
@@ -104,6 +108,8 @@ def register(
     task_params: dict[str, Any] | None = None,
     freeze_encoder: bool = True,
     fused_adam: bool = False,
+    task: str = "",
+    score_name: str = "score",
 ) -> Callable[[type], type]:
     """Class decorator adding a model to the registry under ``name``."""
     outputs = frozenset(outputs)
@@ -128,6 +134,8 @@ def register(
             task_params=tuple((task_params or {}).items()),
             freeze_encoder=freeze_encoder,
             fused_adam=fused_adam,
+            task=task,
+            score_name=score_name,
         )
         return cls
 
@@ -143,8 +151,9 @@ def get(name: str) -> ModelEntry:
         ) from None
 
 
-def names() -> list[str]:
-    return sorted(_REGISTRY)
+def names(*, family: str | None = None) -> list[str]:
+    """The registered models' names (of one ``family``, if given)."""
+    return sorted(n for n, e in _REGISTRY.items() if family is None or e.family == family)
 
 
 def hyper_parameters(name: str, params: dict[str, Any] | None = None) -> dict[str, Any]:

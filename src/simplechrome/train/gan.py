@@ -18,7 +18,6 @@ from .. import models
 from ..config import TrainConfig
 from ..data.histone import HistoneData
 from ..errors import ModelMismatchError
-from ..models.diffusion import ConditionalDiffusion
 from .batches import InMemoryBatches
 from .generation_metrics import (
     _mean_gap,
@@ -256,10 +255,19 @@ def read_units(x: np.ndarray, quantum: np.ndarray, *, stand_out: float = 5.0) ->
 
 
 # -- the trained generator ----------------------------------------------------------------------
+# each generator entry names its training task (``register(..., task=...)``)
+TASKS: dict[str, Any] = {
+    "wgan_gp": lambda module, config, params: GANTask(
+        module, lr=config.lr, seed=config.seed, **params
+    ),
+    "diffusion": lambda module, config, params: DiffusionTask.from_config(module, config),
+}
+
+
 class GANModel(TrainedModel):
     """A fitted conditional GAN: generates genes per class (or level); its critic scores genes."""
 
-    families: ClassVar[tuple[str, ...]] = ("gan",)
+    families: ClassVar[tuple[str, ...]] = ("generator",)
 
     @classmethod
     def saved_params(cls, name: str, hparams: dict[str, Any]) -> dict[str, Any]:
@@ -302,10 +310,7 @@ class GANModel(TrainedModel):
 
     def train_on(self, train: HistoneData, valid: HistoneData, config: TrainConfig) -> pd.DataFrame:
         _, task_params = models.split_params(self.name, self.hparams)
-        if self.entry.cls is ConditionalDiffusion:
-            task: HistoryTask = DiffusionTask.from_config(self.module, config)
-        else:
-            task = GANTask(self.module, lr=config.lr, seed=config.seed, **task_params)
+        task = TASKS[self.entry.task](self.module, config, task_params)
 
         def batches(data: HistoneData, size: int, shuffle: bool) -> InMemoryBatches:
             x = torch.from_numpy(np.array(self.transformed(data)))
@@ -367,7 +372,7 @@ class GANModel(TrainedModel):
     def per_gene(self, data: HistoneData) -> dict[str, np.ndarray]:
         # a GAN's per-gene output: how real its critic (or a diffusion model's denoising)
         # finds the gene
-        return {self.module.score_name: self.critic_scores(data)}
+        return {self.entry.score_name: self.critic_scores(data)}
 
     def evaluate(self, data: HistoneData) -> dict[str, Any]:
         if data.y is None:

@@ -1,7 +1,7 @@
 """The one training loop of every torch model: a Lightning ``Trainer`` with early stopping on
 the task's validation score and the best epoch's weights restored.
 
-Each family's task (``supervised``, ``vae``, ``gan``) is a ``HistoryTask``: it owns its loss,
+Each family's task (``supervised``, ``vae``, ``generator``) is a ``HistoryTask``: it owns its loss,
 optimiser and validation score (``val_score``, higher is better), and appends one history row
 per epoch. The loop knows nothing else about it.
 """

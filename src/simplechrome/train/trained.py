@@ -29,7 +29,7 @@ from .transform import InputTransform
 
 FORMAT_VERSION = 1
 
-_NOT_PREDICTORS = {"vae": "VAE (use embed)", "gan": "GAN (use gan sample)"}
+_NOT_PREDICTORS = {"vae": "VAE (use embed)", "generator": "generator (use gan sample)"}
 _MISSING = {
     "scores": "predicts no expression",
     "attention": "has no attention (no bin/mark attention to give)",
