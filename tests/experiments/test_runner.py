@@ -231,3 +231,54 @@ def test_a_spec_that_plans_no_run_is_an_error(tmp_path, three_cells):
     with pytest.raises(ConfigError, match="plans no run"):
         run_experiment(spec, tmp_path / "out", workers=1)
     assert not (tmp_path / "out").exists()
+
+
+def _children(pid: int) -> list[int]:
+    """The live processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
+def test_killing_the_experiment_ends_its_workers(tmp_path, three_cells):
+    """SIGKILL to the experiment process alone (not its group): its pool workers end too, and
+    no record is written after the kill (before, they finished their runs and wrote them)."""
+    spec_path = write_spec(
+        tmp_path / "s.yaml",
+        three_cells,
+        models=["deepchrome"],
+        seeds=[0, 1, 2, 3],
+        train={"max_epochs": 25, "patience": 25},
+    )
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "simplechrome", "-q", "experiment", str(spec_path), "-o",
+           str(out), "--workers", "2"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 180
+    while time.time() < deadline and not list((out / "records").glob("*.json")):
+        time.sleep(0.05)
+    workers = _children(proc.pid)
+    os.kill(proc.pid, signal.SIGKILL)  # the experiment process only
+    proc.wait()
+    at_kill = sorted(p.name for p in (out / "records").glob("*.json"))
+    assert at_kill and len(workers) >= 2, "the kill must land while workers are running"
+    time.sleep(15)  # longer than a run takes: a surviving worker would have written by now
+    assert sorted(p.name for p in (out / "records").glob("*.json")) == at_kill
+    alive = [w for w in workers if _is_running(w)]
+    assert alive == [], f"pool workers still running after the experiment was killed: {alive}"
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

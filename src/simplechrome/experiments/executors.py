@@ -19,6 +19,33 @@ from ..errors import ConfigError
 RunFn = Callable[..., list[dict[str, Any]]]
 Execute = Callable[..., Iterator[dict[str, Any]]]
 
+# in a pool worker: the experiment process that started it (None in that process itself)
+_PARENT: int | None = None
+
+
+def parent_alive() -> bool:
+    """Whether the experiment process this worker serves is still there (always, outside a
+    worker). A worker whose experiment was killed writes nothing more."""
+    return _PARENT is None or os.getppid() == _PARENT
+
+
+def _die_with_parent(parent: int) -> None:
+    """Pool worker initializer: end this worker (and the run it is doing) as soon as the
+    experiment process that started it is gone, however it ended (a SIGKILL runs no cleanup
+    in the parent, so the workers must notice themselves)."""
+    import threading
+    import time
+
+    global _PARENT
+    _PARENT = parent
+
+    def watch() -> None:
+        while parent_alive():
+            time.sleep(0.2)
+        os._exit(3)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
 
 def make_executor(
     kind: str,
@@ -57,7 +84,12 @@ def _local(fn: RunFn, tasks: list, out: str, workers: int, progress: bool) -> It
         # spawn, not fork: a forked child of a process that already started torch's thread pool
         # can deadlock
         ctx = multiprocessing.get_context("spawn")
-        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        with cf.ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=ctx,
+            initializer=_die_with_parent,
+            initargs=(os.getpid(),),
+        ) as pool:
             futures = {pool.submit(fn, task, out): len(task) for task in tasks}
             try:
                 for future in cf.as_completed(futures):

@@ -21,6 +21,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import os
 import shutil
 import sys
 import time
@@ -41,7 +42,7 @@ from ..data.run_splits import RunSplits, load_run_splits, nearest_relative_r
 from ..errors import ConfigError, InputError
 from ..ids import is_eid
 from ..train import TrainedModel, load_run, resolve_config, save_run
-from .executors import make_executor
+from .executors import make_executor, parent_alive
 from .plan import plan
 from .runs import make_run
 from .spec import ExperimentSpec, RunSpec
@@ -181,6 +182,8 @@ def _write_record(
         # bare EIDs resolve to cells fetched by `download`: the published Zenodo files
         data_source="zenodo" if all(is_eid(p) for _, p in run.cell_paths) else "files",
     )
+    if not parent_alive():  # the experiment was killed: its workers write nothing more
+        os._exit(3)
     with atomic_write(root / "records" / f"{run.run_id}.json") as fh:
         json.dump(record, fh, indent=1)
     return record
