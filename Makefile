@@ -30,11 +30,13 @@ demo: $(STAMP)
 	$(VENV)/bin/simplechrome demo
 
 # Two pytest workers (pytest-xdist), one core and one torch thread each: the suite's many
-# single-threaded parts (scikit-learn, subprocesses, Chromium, data preparation) overlap.
+# single-threaded parts (scikit-learn, subprocesses, Chromium, data preparation) overlap; tests
+# marked xdist_group("ray") run on one worker, one after another (a `ray start` cluster is what
+# a concurrent ray.init() would connect to).
 TEST_WORKERS ?= 2
 test: $(STAMP) browser
 	$(VENV)/bin/ruff check src tests benchmarks
-	$(PY) -m pytest -n $(TEST_WORKERS) --durations=15
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

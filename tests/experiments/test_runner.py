@@ -146,6 +146,7 @@ def test_sigkill_mid_grid_then_resume_gives_the_same_table(tmp_path, three_cells
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("ray")
 def test_ray_executor_gives_the_local_table(tmp_path, three_cells):
     ray = require("ray")
     spec = load_spec(write_spec(tmp_path / "s.yaml", three_cells))
@@ -159,6 +160,7 @@ def test_ray_executor_gives_the_local_table(tmp_path, three_cells):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("ray")
 def test_ray_tasks_ask_the_cluster_for_the_gpus_the_spec_says(tmp_path, three_cells):
     """A local Ray declared to hold 2 GPUs (none is needed): each task asks for the spec's
     gpus_per_run, whatever the driver machine has, and a spec asking for more than the
@@ -282,3 +284,76 @@ def _is_running(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ray_node(args: list[str], env: dict, log: Path) -> subprocess.Popen:
+    """A Ray node as its own `ray start --block` process group (killed as a whole)."""
+    exe = str(Path(sys.executable).with_name("ray"))
+    return subprocess.Popen([exe, "start", *args, "--block"], env=env, start_new_session=True,
+                            stdout=log.open("w"), stderr=subprocess.STDOUT)  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("ray")  # a `ray start` cluster is where a concurrent ray.init() looks
+def test_a_ray_cluster_that_loses_a_worker_node_finishes_the_study(tmp_path, three_cells):
+    """A head and a worker node as separate `ray start` processes; the worker node is killed
+    (SIGKILL to its whole process group) while it runs the study's tasks: Ray retries them on
+    the head, the study completes, its table equals a local run's, and no record or run
+    directory is half-written."""
+    require("ray")
+    spec_path = write_spec(
+        tmp_path / "s.yaml",
+        three_cells,
+        models=["deepchrome"],
+        seeds=[0, 1, 2],
+        train={"max_epochs": 12, "patience": 12},
+    )
+    reference = run_experiment(load_spec(spec_path), tmp_path / "local", workers=2).table
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
+    port = _free_port()
+    address = f"127.0.0.1:{port}"
+    head = _ray_node(["--head", "--port", str(port), "--num-cpus", "1",
+                      "--include-dashboard", "false"], env, tmp_path / "head.log")  # fmt: skip
+    worker = None
+    try:
+        time.sleep(10)
+        worker = _ray_node(["--address", address, "--num-cpus", "2"], env, tmp_path / "w.log")
+        time.sleep(8)
+        out = tmp_path / "ray"
+        study = subprocess.Popen(
+            [sys.executable, "-m", "simplechrome", "-q", "experiment", str(spec_path), "-o",
+             str(out), "--executor", "ray", "--address", address],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.time() + 240
+        while time.time() < deadline and not list((out / "records").glob("*.json")):
+            time.sleep(0.1)
+        assert list((out / "records").glob("*.json")), "the study never got going"
+        os.killpg(worker.pid, signal.SIGKILL)  # the worker node, mid-study
+        worker.wait()
+        stdout, stderr = study.communicate(timeout=400)
+        assert study.returncode == 0, stderr[-2000:]
+        table = pd.read_parquet(out / "table.parquet")
+        assert len(table) == len(plan(load_spec(spec_path)))
+        pd.testing.assert_frame_equal(comparable(table), comparable(reference))
+        assert _unfinished_entries(out) == []
+    finally:
+        for node in (worker, head):
+            if node is not None and node.poll() is None:
+                os.killpg(node.pid, signal.SIGKILL)
+                node.wait()
+        # `ray start --head` leaves its address where a later `ray.init()` looks first: a dead
+        # cluster's address there would break every Ray test after this one
+        import tempfile
+
+        current = Path(tempfile.gettempdir()) / "ray" / "ray_current_cluster"
+        if current.exists() and current.read_text().strip().endswith(f":{port}"):
+            current.unlink()

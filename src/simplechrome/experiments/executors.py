@@ -102,9 +102,14 @@ def _local(fn: RunFn, tasks: list, out: str, workers: int, progress: bool) -> It
                 raise
 
 
+# a task whose worker or node died is run again (from scratch: its run directories and
+# records are written atomically, so nothing of the lost attempt is half-written)
+RAY_RETRIES = 3
+
+
 def ray_options(threads: int, gpus: float) -> dict[str, float]:
-    """The resources each Ray task asks the cluster for."""
-    return {"num_cpus": threads, "num_gpus": gpus}
+    """The resources each Ray task asks the cluster for, and its retries."""
+    return {"num_cpus": threads, "num_gpus": gpus, "max_retries": RAY_RETRIES}
 
 
 def _ray(
