@@ -357,3 +357,21 @@ def test_a_ray_cluster_that_loses_a_worker_node_finishes_the_study(tmp_path, thr
         current = Path(tempfile.gettempdir()) / "ray" / "ray_current_cluster"
         if current.exists() and current.read_text().strip().endswith(f":{port}"):
             current.unlink()
+
+
+def _report_device(task, out, show_progress=False):
+    return [{"task": task, "device": os.environ.get("CUDA_VISIBLE_DEVICES")}]
+
+
+def test_local_runs_are_packed_onto_gpus():
+    """``gpus_per_run: 0.25`` gives four local workers per GPU, dealt round-robin; each worker
+    sees only its device; a machine without CUDA says what to do."""
+    from simplechrome.experiments import executors
+
+    assert executors.gpu_slots(2, 0.25) == [0, 1] * 4
+    assert executors.gpu_slots(1, 0.5) == [0, 0] and executors.gpu_slots(3, 2) == [0, 1, 2]
+    with pytest.raises(ConfigError, match="shows no CUDA device"):
+        executors.gpu_slots(0, 0.25)
+    records = list(executors._local(_report_device, [[1], [2], [3], [4]], "x", 2, False, [0, 1]))
+    assert sorted(r["task"][0] for r in records) == [1, 2, 3, 4]
+    assert {r["device"] for r in records} <= {"0", "1"}

@@ -55,12 +55,18 @@ def make_executor(
     threads: int = 1,
     gpus: float = 0.0,
 ) -> Execute:
-    """``local``: a process pool of ``cores // threads`` workers; ``ray``: Ray tasks, each
-    asking the cluster for ``threads`` CPUs and ``gpus`` GPUs (what the spec says, not what the
-    driver machine has)."""
+    """``local``: a process pool of ``cores // threads`` workers, or, when runs ask for ``gpus``
+    (a fraction packs several runs onto one device), one worker per GPU slot of this machine;
+    ``ray``: Ray tasks, each asking the cluster for ``threads`` CPUs and ``gpus`` GPUs (what
+    the spec says, not what the driver machine has)."""
     if kind == "local":
-        n = workers or max(1, (os.cpu_count() or 1) // threads)
-        return lambda fn, tasks, out, progress=False: _local(fn, tasks, out, n, progress)
+        devices = gpu_slots(visible_gpus(), gpus) if gpus > 0 else []
+        n = workers or len(devices) or max(1, (os.cpu_count() or 1) // threads)
+        if devices:
+            n = min(n, len(devices))
+        return lambda fn, tasks, out, progress=False: _local(
+            fn, tasks, out, n, progress, devices[:n]
+        )
     if kind == "ray":
         return lambda fn, tasks, out, progress=False: _ray(
             fn, tasks, out, address, threads, gpus, progress
@@ -68,14 +74,45 @@ def make_executor(
     raise ConfigError(f"unknown executor {kind!r}: use local or ray")
 
 
+def visible_gpus() -> int:
+    """How many CUDA devices this machine shows (0 without CUDA)."""
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+def gpu_slots(n_gpus: int, per_run: float) -> list[int]:
+    """The device of each local worker when every run asks for ``per_run`` of a GPU: ``0.25``
+    packs four runs onto each of the ``n_gpus`` devices (dealt round-robin, so the first
+    workers spread over the devices); a run asking for more than one GPU gets one."""
+    if n_gpus == 0:
+        raise ConfigError(
+            f"each run asks for {per_run:g} GPU(s) (gpus_per_run) but this machine shows no "
+            "CUDA device: set gpus_per_run: 0, or run on a GPU machine or a Ray cluster"
+        )
+    per_device = max(1, int(1 / per_run + 1e-9)) if per_run < 1 else 1
+    return [d for _ in range(per_device) for d in range(n_gpus)]
+
+
+def _take_device(queue: Any, parent: int) -> None:
+    """Pool worker initializer: this worker's GPU (before torch starts CUDA), then the watch
+    on the experiment process."""
+    os.environ["CUDA_VISIBLE_DEVICES"] = str(queue.get())
+    _die_with_parent(parent)
+
+
 def _bar(tasks: list, progress: bool) -> tqdm:
     total = sum(len(t) for t in tasks)
     return tqdm(total=total, unit="run", desc="runs", disable=not progress, smoothing=0.1)
 
 
-def _local(fn: RunFn, tasks: list, out: str, workers: int, progress: bool) -> Iterator[dict]:
+def _local(
+    fn: RunFn, tasks: list, out: str, workers: int, progress: bool, devices: list[int] = ()
+) -> Iterator[dict]:
+    """Tasks in a pool of ``workers`` processes; with ``devices``, worker ``i`` sees only GPU
+    ``devices[i]`` (several workers share a device when runs ask for a fraction of one)."""
     with _bar(tasks, progress) as bar:
-        if workers == 1:  # in this process: nothing to spawn, and each run can show its epochs
+        if workers == 1 and not devices:  # in this process: nothing to spawn; epochs can show
             for task in tasks:
                 records = fn(task, out, show_progress=progress)
                 bar.update(len(task))
@@ -84,11 +121,14 @@ def _local(fn: RunFn, tasks: list, out: str, workers: int, progress: bool) -> It
         # spawn, not fork: a forked child of a process that already started torch's thread pool
         # can deadlock
         ctx = multiprocessing.get_context("spawn")
+        init: tuple[Any, tuple] = (_die_with_parent, (os.getpid(),))
+        if devices:
+            queue = ctx.Queue()
+            for d in devices:
+                queue.put(d)
+            init = (_take_device, (queue, os.getpid()))
         with cf.ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=ctx,
-            initializer=_die_with_parent,
-            initargs=(os.getpid(),),
+            max_workers=workers, mp_context=ctx, initializer=init[0], initargs=init[1]
         ) as pool:
             futures = {pool.submit(fn, task, out): len(task) for task in tasks}
             try:
