@@ -314,3 +314,23 @@ def test_a_configs_task_is_honoured_and_an_explicit_task_overrides_it(
     code, _, err = run(capsys, *common, "--task", "classification", "--out", tmp_path / "clf")
     assert code == 0, err
     assert "auroc" in json.loads((tmp_path / "clf" / "metrics.json").read_text())["test"]
+
+
+def test_gan_train_honours_a_task_the_config_names(tmp_path, monkeypatch):
+    """With --expression, gan train conditions on levels (regression) unless the config file
+    or a --set names a task: then that task stands (the overrides gan train hands to the
+    training, captured before any training)."""
+    import yaml
+
+    from simplechrome.cli import verbs
+    from simplechrome.cli.parser import build_parser
+
+    seen = []
+    monkeypatch.setattr(verbs, "_train", lambda args, overrides: seen.append(overrides) or 0)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({"model": "gan", "train": {"task": "classification"}}))
+    base = ["gan", "train", "--data", "d", "--expression", "m.pc", "--out", "o"]
+    for extra in ([], ["--config", str(cfg)], ["--set", "train.task=classification"]):
+        args = build_parser().parse_args([*base, *extra])
+        assert verbs.cmd_gan_train(args) == 0
+    assert ["train.task=regression" in o for o in seen] == [True, False, False]

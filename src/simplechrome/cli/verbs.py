@@ -222,15 +222,28 @@ def cmd_gan_train(args: argparse.Namespace) -> int:
     if args.generator not in generators:
         raise ConfigError(f"--generator {args.generator}: choose one of {', '.join(generators)}")
     overrides = [f"model={args.generator}"]
-    if args.task is None and args.expression is not None:
+    if args.task is None and args.expression is not None and not _task_given(args):
         # with the expression matrix the GAN conditions on each gene's level, so its walk
-        # from low to high expression can follow trends that are not monotone
+        # from low to high expression can follow trends that are not monotone (a task the
+        # config file or --set names is honoured)
         overrides.append("train.task=regression")
     for flag, key in (("batch_size", "batch_size"), ("epochs", "max_epochs"),
                       ("patience", "patience")):  # fmt: skip
         if getattr(args, flag) is not None:
             overrides.append(f"train.{key}={getattr(args, flag)}")
     return _train(args, overrides)
+
+
+def _task_given(args: argparse.Namespace) -> bool:
+    """Whether the config file or a ``--set`` names the training task."""
+    import yaml
+
+    if any(str(o).startswith("train.task=") for o in args.set or []):
+        return True
+    if args.config is None:
+        return False
+    raw = yaml.safe_load(Path(args.config).read_text()) or {}
+    return isinstance(raw, dict) and "task" in (raw.get("train") or {})
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
