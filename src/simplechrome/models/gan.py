@@ -371,8 +371,6 @@ class ConditionalGAN(GridModel):
     ``reads`` places reads and sums their coverage instead (the module docstring).
     """
 
-    #: what ``score`` measures (the per-gene column a run's predictions hold)
-
     def __init__(
         self,
         *,
