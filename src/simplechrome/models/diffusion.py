@@ -247,9 +247,7 @@ class ConditionalDiffusion(GridModel):
         atoms: bool = True,
         quantize: bool = True,
     ) -> None:
-        super().__init__()
-        self.n_marks, self.n_bins, self.n_outputs = n_marks, n_bins, n_outputs
-        self.quantize = quantize
+        super().__init__(n_marks, n_bins, n_outputs, quantize=quantize)
         self.generator = Sampler(
             n_marks, n_bins, n_outputs, width, blocks, sample_steps, zero_gap, channels,
             atoms=atoms,

@@ -384,9 +384,7 @@ class ConditionalGAN(GridModel):
         atoms: bool = True,
         reads: bool = False,
     ) -> None:
-        super().__init__()
-        self.n_marks, self.n_bins, self.n_outputs = n_marks, n_bins, n_outputs
-        self.quantize = quantize
+        super().__init__(n_marks, n_bins, n_outputs, quantize=quantize)
         self.generator = Generator(
             n_marks, n_bins, n_outputs, latent, channels, zero_smoothing, atoms=atoms, reads=reads
         )

@@ -97,6 +97,12 @@ class GridModel(nn.Module):
     generator: SignalGrid
     quantize: bool
 
+    def __init__(self, n_marks: int, n_bins: int, n_outputs: int, *, quantize: bool) -> None:
+        """The shape every generator records (its subclass then builds ``generator``)."""
+        super().__init__()
+        self.n_marks, self.n_bins, self.n_outputs = n_marks, n_bins, n_outputs
+        self.quantize = quantize
+
     def set_scale(
         self,
         mean: np.ndarray,
