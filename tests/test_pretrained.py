@@ -20,7 +20,7 @@ from simplechrome import pretrained as P
 from simplechrome.cli import main
 from simplechrome.data import load_cell
 from simplechrome.data.writers import write_deepchrome_csv
-from simplechrome.errors import InputError, ModelMismatchError
+from simplechrome.errors import ConfigError, InputError, ModelMismatchError
 
 pytestmark = pytest.mark.real_data
 TRAIN_CELLS = ("E027", "E066", "E119")
@@ -63,6 +63,13 @@ def small(shared, tmp_path_factory) -> dict:
 
 
 def test_rebuild_is_bit_for_bit(small, tmp_path):
+    """The same recipe twice gives the same bytes; a rebuild replaces only a model's folder."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    with pytest.raises(ConfigError, match="not a shipped model's folder"):
+        P.build(P.load_recipe(small["recipe"]), mine)
+    assert (mine / "notes.txt").read_text() == "keep me"
     again = P.build(P.load_recipe(small["recipe"]), tmp_path / "again")
     names = sorted(p.name for p in small["model"].iterdir())
     assert names == sorted(["manifest.json", *P.FILES])

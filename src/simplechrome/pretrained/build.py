@@ -91,6 +91,10 @@ def build(recipe: Recipe, out: str | Path, *, leave_out: str | None = None) -> P
     from ..config import TrainConfig
     from ..train import fit
 
+    out = Path(out)
+    if out.exists() and any(out.iterdir()) and not (out / "manifest.json").is_file():
+        # a rebuild replaces an earlier build; any other folder is the user's: left alone
+        raise ConfigError(f"{out} exists and is not a shipped model's folder: choose another -o")
     if leave_out is not None and leave_out not in recipe.cells:
         raise ConfigError(f"leave_out: {leave_out} is not a cell of the recipe")
     train_cells = [c for c in recipe.cells if c != leave_out]
@@ -178,7 +182,7 @@ def build(recipe: Recipe, out: str | Path, *, leave_out: str | None = None) -> P
         "n_bins": train.n_bins,
         "bin_size": train.bin_size,
         "genome": "hg19",
-        "window": "TSS +/- 5 kb",
+        "window": f"TSS +/- {train.n_bins * train.bin_size / 2000:g} kb",
         "normalize": "depth",
         "model": recipe.model,
         "seed": recipe.seed,
@@ -197,7 +201,7 @@ def build(recipe: Recipe, out: str | Path, *, leave_out: str | None = None) -> P
         manifest["sha256"] = {f: sha256(tmp / f) for f in FILES}
         with atomic_write(tmp / "manifest.json") as fh:
             json.dump(manifest, fh, indent=1)
-    return Path(out)
+    return out
 
 
 def _with_levels(data: HistoneData, column: pd.Series) -> HistoneData:
