@@ -366,3 +366,30 @@ def test_verdicts_follow_their_rule_on_the_stored_predictions(results, tmp_path,
     page = build_report(results / "grid", tmp_path / "grid.html").read_text()
     first = page.split("<section>")[1]
     assert first.startswith("<h2>Verdicts on the published claims") and expected in first
+
+
+def test_the_report_only_reads_what_the_study_stored(tmp_path, three_cells, monkeypatch):
+    """`experiment` stores every statistic the page shows; with the statistics functions
+    patched to raise, the report and the verdicts are still built (from the stored tables),
+    and a folder whose table changed since is not served its old tables."""
+    from simplechrome.experiments import comparisons, results, stored
+
+    spec = load_spec(write_spec(tmp_path / "s.yaml", three_cells))
+    run_experiment(spec, tmp_path / "out", workers=1)
+    assert list((tmp_path / "out" / stored.FOLDER).glob("*/*.json"))
+    before = build_report(tmp_path / "out", tmp_path / "before.html")
+
+    def boom(*args, **kwargs):
+        raise AssertionError("the report computed a statistic")
+
+    for module, name in ((results, "seed_gene_interval"), (results, "paired_auroc_difference"),
+                         (results, "summarise"), (results, "roc_table"),
+                         (comparisons, "paired_auroc_difference")):  # fmt: skip
+        monkeypatch.setattr(module, name, boom)
+    after = build_report(tmp_path / "out", tmp_path / "after.html")
+    assert after.read_text().count("<table") == before.read_text().count("<table")
+    # the stored tables belong to the table they were computed from
+    table = tmp_path / "out" / "table.parquet"
+    pd.read_parquet(table).iloc[:-1].to_parquet(table)
+    with pytest.raises(AssertionError, match="computed a statistic"):
+        build_report(tmp_path / "out", tmp_path / "stale.html")

@@ -33,6 +33,7 @@ import pandas as pd
 
 from .comparisons import paired_groups
 from .results import Results, ResultsSet
+from .stored import stored
 
 MARGIN = 0.01  # what "as good as" allows, in AUROC
 
@@ -137,7 +138,19 @@ def _is(**conditions: Any) -> Select:
 
 
 def verdicts(found: list[Results]) -> pd.DataFrame:
-    """Every claim the given results hold evidence for, judged (see the module's rules)."""
+    """Every claim the given results hold evidence for, judged (see the module's rules); one
+    folder's verdicts are read from its stored tables when a study stored them."""
+    if len(found) == 1:
+        return _verdicts_of(found[0])
+    return _verdicts(found)
+
+
+@stored
+def _verdicts_of(results: Results) -> pd.DataFrame:
+    return _verdicts([results])
+
+
+def _verdicts(found: list[Results]) -> pd.DataFrame:
     table = _table(found)
     if table.empty:
         return pd.DataFrame(columns=["paper", "claim", "verdict", "numbers", "evidence"])

@@ -13,6 +13,7 @@ import pandas as pd
 from .. import models
 from .results import Results, fmt, summary
 from .stats import paired_auroc_difference
+from .stored import stored
 
 
 def neighbour_models(table: pd.DataFrame) -> pd.Series:
@@ -62,6 +63,7 @@ def paired_groups(results: Results, a: pd.DataFrame, b: pd.DataFrame) -> dict[st
     )
 
 
+@stored
 def neighbour_comparisons(results: Results) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Neighbour-aware models, per test cell and training source (protocol): their scores, and
     each one's paired difference against the same model without neighbours, random neighbours

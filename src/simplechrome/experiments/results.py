@@ -24,6 +24,7 @@ from ..ids import eid_in
 from ..train.metrics import roc_table
 from ..train.run_dir import read_analysis
 from .stats import paired_auroc_difference, seed_gene_interval, summarise
+from .stored import stored
 
 REFERENCE = "deepchrome"
 
@@ -179,6 +180,7 @@ def fmt(row: pd.Series) -> str:
     return f"{row['mean']:.4f} [{row['low']:.4f}, {row['high']:.4f}]"
 
 
+@stored
 def per_cell_summary(results: Results) -> pd.DataFrame:
     """Mean test score per cell and model over seeds, with its interval."""
     home = home_runs(results.predictors)
@@ -187,6 +189,7 @@ def per_cell_summary(results: Results) -> pd.DataFrame:
     return summary(results, home, ["test_cell", "model"])
 
 
+@stored
 def paired_differences(results: Results, reference: str = REFERENCE) -> pd.DataFrame:
     """Each model minus the reference model on the same test genes, at every training size:
     AUROC averaged over seeds, interval from resampling seeds and genes."""
@@ -234,6 +237,7 @@ def paired_differences(results: Results, reference: str = REFERENCE) -> pd.DataF
     return pd.DataFrame(rows)
 
 
+@stored
 def roc_points(results: Results, *, max_cells: int = 6) -> list[tuple[str, int, pd.DataFrame]]:
     """``(cell, seed, curves)`` for the first seed's home runs of up to ``max_cells`` cells;
     each curve labelled by model, with the run's recorded AUROC."""
@@ -257,6 +261,7 @@ def roc_points(results: Results, *, max_cells: int = 6) -> list[tuple[str, int, 
     return out
 
 
+@stored
 def cross_cell_tables(results: Results) -> list[tuple[str, pd.DataFrame, pd.DataFrame]]:
     """Per model: the train x test matrix of mean test scores (rows: a cell, or a pooled
     source such as ``all_others``), and trained-elsewhere vs trained-here rows."""
@@ -290,6 +295,7 @@ def cross_cell_tables(results: Results) -> list[tuple[str, pd.DataFrame, pd.Data
     return out
 
 
+@stored
 def learning_curves(results: Results) -> list[tuple[str, pd.DataFrame]]:
     """Per cell: mean score per model and labelled-budget size, with intervals."""
     t = results.predictors
@@ -304,6 +310,7 @@ def learning_curves(results: Results) -> list[tuple[str, pd.DataFrame]]:
     ]
 
 
+@stored
 def params_summary(results: Results, *, max_cells: int = 6) -> list[tuple[str, pd.DataFrame]]:
     """Per cell: mean score per model beside its parameter count."""
     home = home_runs(results.predictors)

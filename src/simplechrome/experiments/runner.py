@@ -46,6 +46,7 @@ from .executors import make_executor, parent_alive
 from .plan import plan
 from .runs import make_run
 from .spec import ExperimentSpec, RunSpec
+from .stored import store as store_report_tables
 
 log = logging.getLogger(__name__)
 
@@ -326,6 +327,8 @@ def run_experiment(
             if on_run:
                 on_run(record)
     table = collect(out, runs)
+    if todo:  # the report's statistics, computed once now (the report only reads them)
+        store_report_tables(out)
     return ExperimentResult(
         table=table, out=out, ran=len(todo), skipped=len(runs) - len(todo), changed=changed
     )
