@@ -263,3 +263,51 @@ def test_the_average_takes_the_training_modules_buffers():
     module(torch.randn(16, 3) + 5.0)  # moves the running mean
     task.on_train_batch_end(None, None, 0)
     torch.testing.assert_close(task.averaged[0].running_mean, module[0].running_mean)
+
+
+@pytest.mark.slow
+def test_a_killed_fit_resumes_where_it_stopped(tmp_path, cell_dir):
+    """`train` killed mid-fit and started again continues from the checkpoint it kept (it says
+    so), ends with the metrics of a fit never interrupted, and leaves no checkpoint behind."""
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    def command(out, seed=0):
+        return [sys.executable, "-m", "simplechrome", "-v", "train", "--data", str(cell_dir),
+                "--model", "mlp", "--set", "train.max_epochs=40", "--set", "train.patience=40",
+                "--seed", str(seed), "--out", str(out)]  # fmt: skip
+
+    def killed_mid_fit(out):
+        checkpoint = out.parent / f".{out.name}.fit" / "fit1" / "last.ckpt"
+        proc = subprocess.Popen(command(out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 120
+        while time.time() < deadline and not checkpoint.exists():
+            time.sleep(0.05)
+        time.sleep(1.0)  # a few more epochs
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert checkpoint.exists() and not out.exists(), "the kill must land mid-fit"
+
+    subprocess.run(command(tmp_path / "ref"), check=True, capture_output=True)
+    out = tmp_path / "run"
+    killed_mid_fit(out)
+    again = subprocess.run(command(out), capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert "resuming an interrupted fit" in again.stderr
+    ref = json.loads((tmp_path / "ref" / "metrics.json").read_text())
+    got = json.loads((out / "metrics.json").read_text())
+    for split in ("train", "valid", "test"):
+        assert got[split]["auroc"] == pytest.approx(ref[split]["auroc"], abs=1e-6), split
+    assert not (tmp_path / ".run.fit").exists()
+    # no stale resume: started again with other settings, the run starts afresh
+    other = tmp_path / "other"
+    killed_mid_fit(other)
+    fresh = subprocess.run(command(other, seed=1), capture_output=True, text=True)
+    assert fresh.returncode == 0 and "resuming" not in fresh.stderr, fresh.stderr
+    subprocess.run(command(tmp_path / "ref1", seed=1), check=True, capture_output=True)
+    ref1 = json.loads((tmp_path / "ref1" / "metrics.json").read_text())
+    got1 = json.loads((other / "metrics.json").read_text())
+    assert got1["test"]["auroc"] == pytest.approx(ref1["test"]["auroc"], abs=1e-6)

@@ -44,9 +44,9 @@ from ..ids import is_eid
 from ..train import TrainedModel, load_run, resolve_config, save_run
 from .executors import make_executor, parent_alive
 from .plan import plan
+from .report_tables import store as store_report_tables
 from .runs import make_run
 from .spec import ExperimentSpec, RunSpec
-from .stored import store as store_report_tables
 
 log = logging.getLogger(__name__)
 

@@ -5,6 +5,7 @@ in a run directory. ``simplechrome train``, ``experiment`` and ``demo`` all make
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,22 @@ class Run:
     out: Path | None
 
 
+def _claim_checkpoints(folder: Path, config: RunConfig, data: RunData) -> None:
+    """Checkpoints left by a killed fit are resumed only by the same run: a folder kept for
+    other settings or data (a spec changed between the kill and the resume) is removed."""
+    import hashlib
+    import json
+
+    text = json.dumps([dataclasses.asdict(config), dataclasses.asdict(data)], sort_keys=True,
+                      default=str)  # fmt: skip
+    key = hashlib.sha256(text.encode()).hexdigest()
+    mark = folder / "run.sha256"
+    if folder.exists() and (not mark.is_file() or mark.read_text().strip() != key):
+        shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    mark.write_text(key + "\n")
+
+
 def make_run(
     config: RunConfig,
     data: RunData,
@@ -41,17 +58,24 @@ def make_run(
     filled in), so the run can be repeated and rebuilt from it alone.
     """
     from ..train import resolve_config
+    from ..train.lightning_loop import resumable
 
     splits = splits or load_run_splits(data)
-    trained = fit(
-        config.model,
-        splits.train,
-        splits.valid,
-        config=config.train,
-        model_params=config.model_params,
-        unlabelled=splits.unlabelled,
-        unlabelled_valid=splits.unlabelled_valid,
-    )
+    # with a run directory, the fit keeps a checkpoint beside it every epoch (".RUN.fit"): a
+    # killed `train` or experiment run started again continues from it
+    checkpoints = None if out is None else Path(out).parent / f".{Path(out).name}.fit"
+    if checkpoints is not None:
+        _claim_checkpoints(checkpoints, config, data)
+    with resumable(checkpoints):
+        trained = fit(
+            config.model,
+            splits.train,
+            splits.valid,
+            config=config.train,
+            model_params=config.model_params,
+            unlabelled=splits.unlabelled,
+            unlabelled_valid=splits.unlabelled_valid,
+        )
     used = dataclasses.replace(
         config,
         model_params=trained.hparams,
@@ -79,6 +103,8 @@ def make_run(
         analyses=results,
         overwrite=overwrite,
     )
+    if checkpoints is not None:
+        shutil.rmtree(checkpoints, ignore_errors=True)
     if failed is not None:
         raise RunError(
             f"{out}: the model is trained and saved, but its analyses failed "

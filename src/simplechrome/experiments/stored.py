@@ -2,8 +2,8 @@
 
 Summaries with intervals, paired differences, ROC points, cross-cell matrices, learning curves
 and the claims' verdicts come from bootstraps over seeds and genes that take seconds to
-minutes; a report (and ``verdicts``) should draw, not compute. ``experiment`` calls ``store``
-at its end; every function decorated ``@stored`` then finds its result in
+minutes; a report (and ``verdicts``) should draw, not compute. ``experiment`` calls
+``report_tables.store`` at its end; every function decorated ``@stored`` then finds its result in
 ``RESULTS/report_tables/<digest>/`` and reads it back.
 
 The digest is the SHA-256 of the folder's ``table.parquet`` (the records it was computed
@@ -116,24 +116,3 @@ def _read(where: Path, key: str) -> Any:
     except (OSError, ValueError, KeyError) as exc:
         log.warning("stored report table %s unreadable (%s): computing it", key, exc)
         return _MISSING
-
-
-def store(out: str | Path) -> None:
-    """Compute and store every table a report of this results folder shows (called by
-    ``experiment`` when a study finishes)."""
-    from . import claims, comparisons, results
-
-    found = results.Results(Path(out))
-    if not len(found.predictors):
-        return
-    for compute in (
-        results.per_cell_summary,
-        results.paired_differences,
-        results.roc_points,
-        results.cross_cell_tables,
-        results.learning_curves,
-        results.params_summary,
-        comparisons.neighbour_comparisons,
-    ):
-        compute(found)
-    claims.verdicts([found])

@@ -9,19 +9,25 @@ per epoch. The loop knows nothing else about it.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
+import shutil
 import tempfile
 import time
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import lightning as L
+import numpy as np
 import pandas as pd
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
 from ..config import TrainConfig
 from .batches import InMemoryBatches
+
+log = logging.getLogger(__name__)
 
 
 class HistoryTask(L.LightningModule):
@@ -80,6 +86,50 @@ class HistoryTask(L.LightningModule):
         self._loss_n = 0
 
 
+# where the fits of the current run keep their checkpoints (``resumable``), and how many fits
+# it has started (a latent model fits a VAE, then its head: each fit has its own folder)
+_CHECKPOINTS: contextvars.ContextVar[tuple[Path, list[int]] | None] = contextvars.ContextVar(
+    "checkpoints", default=None
+)
+
+
+@contextlib.contextmanager
+def resumable(folder: str | Path | None) -> Iterator[None]:
+    """Fits started inside keep a full checkpoint in ``folder/fitN/`` after every epoch, and
+    continue from it when a killed process left one; a fit that completes removes its own."""
+    token = _CHECKPOINTS.set((Path(folder), [0]) if folder is not None else None)
+    try:
+        yield
+    finally:
+        _CHECKPOINTS.reset(token)
+
+
+def _plain(value: object) -> object:
+    """A numpy or torch scalar as the Python number it holds."""
+    return value.item() if isinstance(value, (np.generic, torch.Tensor)) else value
+
+
+class _ResumeState(L.Callback):
+    """What a checkpoint needs beyond Lightning's own for a resumed fit to continue exactly:
+    the task's history, the global RNG (dropout) and the training batches' shuffling."""
+
+    def __init__(self, task: HistoryTask, train: InMemoryBatches) -> None:
+        self.task, self.train = task, train
+
+    def state_dict(self) -> dict:
+        return {
+            # plain floats: the checkpoint loads with weights_only (no numpy scalars)
+            "history": [{k: _plain(v) for k, v in r.items()} for r in self.task.history],
+            "torch_rng": torch.get_rng_state(),
+            "shuffle": self.train.generator.get_state(),
+        }
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self.task.history[:] = state_dict["history"]
+        torch.set_rng_state(state_dict["torch_rng"])
+        self.train.generator.set_state(state_dict["shuffle"])
+
+
 def run_lightning(
     task: HistoryTask, train: InMemoryBatches, valid: InMemoryBatches, config: TrainConfig
 ) -> pd.DataFrame:
@@ -93,9 +143,22 @@ def run_lightning(
     # denormal floats cost a CPU a hundred times a normal one: a GAN's critic produced them
     # (an epoch of 13 steps took 18 s instead of 1 s); flushed to zero, as GPUs do
     torch.set_flush_denormal(True)
-    with tempfile.TemporaryDirectory(prefix="simplechrome-ckpt-") as ckpt_dir:
+    keep = _CHECKPOINTS.get()
+    if keep is not None:
+        keep[1][0] += 1
+        folder = keep[0] / f"fit{keep[1][0]}"
+        folder.mkdir(parents=True, exist_ok=True)
+    where = contextlib.nullcontext(str(folder)) if keep is not None else None
+    with where or tempfile.TemporaryDirectory(prefix="simplechrome-ckpt-") as ckpt_dir:
+        last = Path(ckpt_dir) / "last.ckpt"
+        resume = str(last) if keep is not None and last.is_file() else None
         best = ModelCheckpoint(
-            dirpath=ckpt_dir, monitor="val_score", mode="max", save_top_k=1, save_weights_only=True
+            dirpath=ckpt_dir,
+            monitor="val_score",
+            mode="max",
+            save_top_k=1,
+            save_weights_only=keep is None,
+            save_last=keep is not None,
         )
         stop = EarlyStopping(monitor="val_score", mode="max", patience=config.patience)
         with warnings.catch_warnings(), _quiet_lightning():
@@ -106,7 +169,7 @@ def run_lightning(
                 max_epochs=config.max_epochs,
                 accelerator=config.accelerator,
                 devices=1,
-                callbacks=[best, stop],
+                callbacks=[best, stop, *([_ResumeState(task, train)] if keep else [])],
                 logger=False,
                 enable_checkpointing=True,
                 enable_progress_bar=config.progress,
@@ -116,7 +179,14 @@ def run_lightning(
                 default_root_dir=ckpt_dir,
             )
             device = trainer.strategy.root_device
-            trainer.fit(task, train_dataloaders=train.to(device), val_dataloaders=valid.to(device))
+            if resume is not None:
+                log.info("resuming an interrupted fit from %s", resume)
+            trainer.fit(
+                task,
+                train_dataloaders=train.to(device),
+                val_dataloaders=valid.to(device),
+                ckpt_path=resume,
+            )
         if trainer.interrupted:
             # Lightning turns Ctrl-C into a graceful return; a half-trained model must never be
             # saved as a finished run (an experiment's --resume would then skip it)
@@ -125,6 +195,8 @@ def run_lightning(
             state = torch.load(best.best_model_path, map_location="cpu", weights_only=True)
             task.load_state_dict(state["state_dict"])
         task.finish()
+    if keep is not None:  # complete: nothing to resume
+        shutil.rmtree(folder, ignore_errors=True)
     task.module.cpu().eval()
     history = pd.DataFrame(task.history)
     if not history.empty and best.best_model_score is not None:
