@@ -22,6 +22,13 @@ from .files import NETWORKS, Compendium, expected_calibration_error, logit, sha2
 MIN_IN_COMPENDIUM = 0.5
 
 
+def _whole_cell(path: str | Path, cell: str | None) -> tuple[HistoneData, dict[str, str]]:
+    """Every gene of a cell folder in one block, and the split each gene came from."""
+    splits = load_cell(path, cell=cell)
+    split_of = {g: name for name, part in splits.items() for g in part.gene_ids}
+    return concat(list(splits.values())), split_of
+
+
 class ShippedModel:
     """A shipped model, loaded: ``predict`` a cell folder (or ``HistoneData``), ``evaluate`` one
     that carries labels."""
@@ -55,12 +62,8 @@ class ShippedModel:
 
     # -- inputs
     def read(self, path: str | Path, *, cell: str | None = None) -> HistoneData:
-        """Every gene of a cell folder (prepared, or DeepChrome format), in one block; which
-        split each gene came from is ``self.split_of`` (a gene ID -> split mapping)."""
-        splits = load_cell(path, cell=cell)
-        whole = concat(list(splits.values()))
-        self.split_of = {g: name for name, part in splits.items() for g in part.gene_ids}
-        return whole
+        """Every gene of a cell folder (prepared, or DeepChrome format), in one block."""
+        return _whole_cell(path, cell)[0]
 
     def inputs(self, data: HistoneData, *, cell: str | None = None) -> tuple[HistoneData, dict]:
         """``data`` as the model reads it (its marks, depth-normalised, the compendium channels)
@@ -130,9 +133,9 @@ class ShippedModel:
         ``log2_rpkm`` (predicted ``log2(RPKM + 1)``), ``in_compendium`` (0: a gene the
         compendium lacks, predicted by the histone-only pair from its histone signals alone)
         and ``label`` when the data has one; and the run's metadata."""
-        self.split_of: dict[str, str] = {}
+        split_of: dict[str, str] = {}
         if not isinstance(data, HistoneData):
-            data = self.read(data, cell=cell)
+            data, split_of = _whole_cell(data, cell)
         x, info = self.inputs(data, cell=cell)
         p, level = self.outputs(x)
         missing = ~info["in_compendium"]
@@ -149,8 +152,8 @@ class ShippedModel:
         )
         if x.y is not None:
             table["label"] = x.y
-        if self.split_of:
-            table["split"] = [self.split_of.get(g, "") for g in x.gene_ids]
+        if split_of:
+            table["split"] = [split_of.get(g, "") for g in x.gene_ids]
         top = list(info["weights"].items())
         meta = {
             "model": self.name,
