@@ -6,6 +6,7 @@ import torch
 
 from . import (  # noqa: F401  (registration)
     attentive,
+    autoregressive,
     classical,
     deepchrome,
     diffusion,

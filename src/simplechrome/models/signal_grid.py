@@ -119,6 +119,11 @@ class GridModel(nn.Module):
         u = unit if self.quantize else None
         self.generator.set_scale(mean, std, q, log1p=log1p, unit=u)
 
+    def fit_grid(self, raw: np.ndarray) -> None:
+        """Whatever else the generator learns from the training signals ``(genes, marks,
+        bins)`` on their own scale before training (none by default; the autoregressive
+        generator's value tokens)."""
+
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """All the noise ``n`` genes need (``generator.noise_size`` each), in one tensor."""
         device = next(self.parameters()).device

@@ -226,6 +226,32 @@ class DiffusionTask(SupervisedTask):
         self.end_epoch(-error, {"val_denoising_loss": error})
 
 
+class LikelihoodTask(SupervisedTask):
+    """The autoregressive generator's objective (``models.autoregressive``): minus the mean
+    log-likelihood of the training genes' tokens, with ``SupervisedTask``'s Adam, schedule and
+    optional weight averaging. Validation scores the validation genes' mean log-likelihood
+    (higher is better), the same quantity on genes the model was not fitted to."""
+
+    def __init__(self, module, **settings: Any) -> None:
+        super().__init__(module, **settings)
+        self._val_ll: list[torch.Tensor] = []
+
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        x, c = batch
+        loss = -self.module.score(x, c).mean()
+        self.add_loss(loss, len(x))
+        return loss
+
+    def validation_step(self, batch, batch_idx: int) -> None:
+        x, c = batch
+        self._val_ll.append(self.scored_module().score(x, c).cpu())
+
+    def on_validation_epoch_end(self) -> None:
+        ll = float(torch.cat(self._val_ll).mean())
+        self._val_ll.clear()
+        self.end_epoch(ll, {"val_log_likelihood": ll})
+
+
 def read_units(x: np.ndarray, quantum: np.ndarray, *, stand_out: float = 5.0) -> np.ndarray:
     """Each mark's whole-read value: the most common non-zero value of its bins ``x`` ``(genes,
     marks, bins)`` (on the grid ``quantum``), where it is held by at least ``stand_out`` times
@@ -261,6 +287,7 @@ TASKS: dict[str, Any] = {
         module, lr=config.lr, seed=config.seed, **params
     ),
     "diffusion": lambda module, config, params: DiffusionTask.from_config(module, config),
+    "likelihood": lambda module, config, params: LikelihoodTask.from_config(module, config),
 }
 
 
@@ -301,6 +328,7 @@ class GANModel(TrainedModel):
             log1p=t.log1p,
             unit=read_units(x, quantum),
         )
+        self.module.fit_grid(x)
 
     def _conditions(self, labels: np.ndarray) -> torch.Tensor:
         c = np.array(labels)  # a copy: labels may be read-only arrays

@@ -1,0 +1,252 @@
+"""An autoregressive generator: each bin's reads drawn from the bins before it (issue 39).
+
+The GAN and the diffusion model make a whole gene at once in the transformed space and put it
+on the real signals' grid afterwards; what gave their genes away to a classifier was exactly
+that grid (empty bins, whole reads, the smallest counts, bin-to-bin roughness). This model
+works on the grid itself. Each mark's values are tokens: token 0 is an empty bin and the others
+are quantile buckets of the mark's non-empty training values (so a mark of small integer
+counts gets one token per count, and a long tail a few buckets). A gene is the sequence of its
+bins from the window's left end to its right; at each bin a recurrent network (a GRU) that has
+read every earlier bin of every mark, the bin's position and the condition (class or level)
+gives the probability of each token of the first mark, then of the second given the first's,
+and so on (every mark at a bin sees the marks drawn before it there). Training maximises the
+likelihood of the training genes (teacher forcing: the exact objective, no critic, no noise
+schedule). A drawn token becomes a value by drawing from that bucket's training values (each
+bucket keeps ``pool`` of its quantiles), so the values generated are values real bins hold.
+
+Generation reads all its randomness from the noise it is given (two uniforms per bin and mark,
+the normal noise mapped through its distribution function), so the same noise and condition
+give the same gene, and a walk can hold the noise fixed and move the condition, as the other
+generators' walks do. ``score`` is a gene's mean log-likelihood per bin and mark: how typical
+of the training genes the model finds it (higher: more typical).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from .registry import TrainDefaults, register
+from .signal_grid import Condition, GridModel, SignalGrid
+
+
+def _bucket_edges(distinct: np.ndarray, counts: np.ndarray, buckets: int) -> np.ndarray:
+    """Lower edges of buckets after the first over sorted ``distinct`` values: a value holding
+    at least a ``1 / buckets`` share of the values is a bucket of its own; runs of rarer values
+    are grouped until they hold that share. The share grows until ``buckets`` suffice."""
+    target = counts.sum() / buckets
+    while True:
+        edges, held = [], 0
+        for i, c in enumerate(counts):
+            if c >= target and held > 0:  # a common value starts a bucket of its own
+                edges.append(distinct[i])
+                held = 0
+            held += c
+            if held >= target and i + 1 < len(distinct):
+                edges.append(distinct[i + 1])
+                held = 0
+        if len(edges) < buckets:
+            return np.asarray(edges, dtype=np.float64)
+        target *= 1.25
+
+
+def value_tokens(values: np.ndarray, vocab: int, pool: int) -> tuple[np.ndarray, np.ndarray]:
+    """One mark's tokens from its training values (any shape, >= 0): the lower edges of the
+    non-empty buckets after the first, ``(vocab - 2,)`` (a value at or above edge ``k`` is in
+    bucket ``k + 2`` or later; ``inf`` pads edges a mark of few distinct values does not need),
+    and each token's ``pool`` quantiles of its values ``(vocab, pool)`` (token 0, empty, holds
+    zeros). A value common enough (a ``1 / (vocab - 1)`` share of the non-empty values) has a
+    token of its own, so small counts are drawn exactly."""
+    v = np.sort(values[values > 0].astype(np.float64))
+    edges = np.full(vocab - 2, np.inf)
+    table = np.zeros((vocab, pool))
+    if v.size == 0:
+        return edges, table
+    distinct, counts = np.unique(v, return_counts=True)
+    cut = _bucket_edges(distinct, counts, vocab - 1)
+    edges[: len(cut)] = cut
+    token = 1 + np.searchsorted(cut, v, side="right")
+    probs = (np.arange(pool) + 0.5) / pool
+    for k in range(1, vocab):
+        inside = v[token == k]
+        # a token no training value takes keeps its lower edge (the model learns never to)
+        table[k] = np.quantile(inside, probs, method="nearest") if inside.size else v[-1]
+    return edges, table
+
+
+class BinSampler(SignalGrid):
+    """The recurrent network over bins, its tokens and its sampler (see the module's text)."""
+
+    def __init__(
+        self,
+        n_marks: int,
+        n_bins: int,
+        n_outputs: int,
+        hidden: int,
+        layers: int,
+        emb: int,
+        vocab: int,
+        pool: int,
+    ) -> None:
+        super().__init__(n_marks)
+        self.n_marks, self.n_bins, self.vocab, self.pool = n_marks, n_bins, vocab, pool
+        self.layers, self.hidden = layers, hidden
+        self.noise_size = 2 * n_marks * n_bins
+        self.register_buffer("edges", torch.full((n_marks, vocab - 2), float("inf")))
+        self.register_buffer("table", torch.zeros(n_marks, vocab, pool))
+        self.condition = Condition(n_outputs, emb)
+        # the previous bin's tokens (an extra "start" token per mark before the first bin)
+        self.previous = nn.Embedding(n_marks * (vocab + 1), emb)
+        self.position = nn.Embedding(n_bins, emb)
+        self.start = nn.Linear(emb, layers * hidden)
+        self.rnn = nn.GRU((n_marks + 2) * emb, hidden, layers, batch_first=True)
+        # the marks already drawn at this bin, for the next mark's head
+        self.current = nn.Embedding(n_marks * vocab, emb)
+        self.heads = nn.ModuleList(
+            nn.Sequential(nn.Linear(hidden + m * emb, hidden), nn.GELU(), nn.Linear(hidden, vocab))
+            for m in range(n_marks)
+        )
+
+    # -- tokens ----------------------------------------------------------------------------
+    def fit_tokens(self, raw: np.ndarray) -> None:
+        """Each mark's buckets from training signals ``(genes, marks, bins)`` on their own
+        scale."""
+        for m in range(self.n_marks):
+            edges, table = value_tokens(raw[:, m], self.vocab, self.pool)
+            self.edges[m] = torch.as_tensor(edges, dtype=torch.float32)
+            self.table[m] = torch.as_tensor(table, dtype=torch.float32)
+
+    def tokens(self, x: torch.Tensor) -> torch.Tensor:
+        """Transformed signals ``(batch, marks, bins)`` -> tokens (long, same shape). A value
+        within half a grid step of an edge counts as on it (the transform's float error)."""
+        raw = self.signal(x).clamp(min=0.0)
+        half = 0.5 * self.quantum.clamp(min=1e-6)
+        out = torch.zeros_like(raw, dtype=torch.long)
+        for m in range(self.n_marks):
+            r = raw[:, m]
+            t = 1 + torch.searchsorted(self.edges[m] - half[m], r.contiguous(), right=True)
+            out[:, m] = torch.where(r < half[m], torch.zeros_like(t), t)
+        return out
+
+    # -- the network -----------------------------------------------------------------------
+    def _inputs(self, before: torch.Tensor, e: torch.Tensor, bins: torch.Tensor) -> torch.Tensor:
+        """The GRU's input at ``bins``: the previous bin's tokens ``(batch, marks, steps)``
+        (``vocab`` = start), the condition ``e`` ``(batch, emb)`` and the position."""
+        offset = (torch.arange(self.n_marks, device=before.device) * (self.vocab + 1))[:, None]
+        prev = self.previous(before + offset)  # (batch, marks, steps, emb)
+        prev = prev.permute(0, 2, 1, 3).flatten(2)
+        steps = prev.shape[1]
+        return torch.cat(
+            [
+                prev,
+                e[:, None].expand(-1, steps, -1),
+                self.position(bins)[None].expand(len(e), -1, -1),
+            ],
+            dim=2,
+        )
+
+    def _h0(self, e: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.start(e)).view(len(e), self.layers, self.hidden).transpose(0, 1)
+
+    def _logits(self, m: int, h: torch.Tensor, drawn: torch.Tensor) -> torch.Tensor:
+        """Mark ``m``'s token logits from the GRU's output ``h`` (..., hidden) and the tokens
+        ``drawn`` (..., m) of the marks before it at the same bin."""
+        if m == 0:
+            return self.heads[0](h)
+        offset = torch.arange(m, device=h.device) * self.vocab
+        cur = self.current(drawn + offset).flatten(-2)
+        return self.heads[m](torch.cat([h, cur], dim=-1))
+
+    def log_likelihood(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        """Per gene, the mean log-probability of its tokens (per bin and mark)."""
+        tok = self.tokens(x)
+        start = torch.full_like(tok[:, :, :1], self.vocab)
+        before = torch.cat([start, tok[:, :, :-1]], dim=2)
+        e = self.condition(c)
+        bins = torch.arange(self.n_bins, device=x.device)
+        h, _ = self.rnn(self._inputs(before, e, bins), self._h0(e))  # (batch, bins, hidden)
+        here = tok.permute(0, 2, 1)  # (batch, bins, marks)
+        total = x.new_zeros(len(x))
+        for m in range(self.n_marks):
+            logp = torch.log_softmax(self._logits(m, h, here[..., :m]), dim=-1)
+            total = total + logp.gather(-1, here[..., m : m + 1]).squeeze(-1).sum(1)
+        return total / (self.n_marks * self.n_bins)
+
+    def forward(
+        self,
+        noise: torch.Tensor,
+        c: torch.Tensor | None = None,
+        *,
+        embedded: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Generated transformed signals ``(batch, marks, bins)``: tokens drawn bin by bin (and
+        mark by mark) by inverting each distribution at the noise's uniforms, then a value from
+        the token's pool."""
+        n = len(noise)
+        e = self.condition(c) if embedded is None else embedded.expand(n, -1)
+        u = torch.special.ndtr(noise).view(n, 2, self.n_marks, self.n_bins)
+        u = u.clamp(1e-7, 1 - 1e-7)
+        h = self._h0(e)
+        before = torch.full((n, self.n_marks, 1), self.vocab, dtype=torch.long, device=noise.device)
+        raw = noise.new_zeros(n, self.n_marks, self.n_bins)
+        for t in range(self.n_bins):
+            bins = torch.tensor([t], device=noise.device)
+            out, h = self.rnn(self._inputs(before, e, bins), h)
+            out = out[:, 0]
+            drawn = torch.zeros(n, self.n_marks, dtype=torch.long, device=noise.device)
+            for m in range(self.n_marks):
+                cdf = torch.softmax(self._logits(m, out, drawn[:, :m]), dim=-1).cumsum(-1)
+                k = torch.searchsorted(cdf, u[:, 0, m, t, None].contiguous()).clamp(
+                    max=self.vocab - 1
+                )[:, 0]
+                drawn[:, m] = k
+                j = (u[:, 1, m, t] * self.pool).long().clamp(max=self.pool - 1)
+                raw[:, m, t] = self.table[m][k, j]
+            before = drawn[:, :, None]
+        return self.transformed(raw)
+
+
+@register(
+    "autoregressive",
+    family="generator",
+    task="likelihood",
+    score_name="log_likelihood",
+    outputs=("samples",),
+    defaults=TrainDefaults(
+        lr=2e-3, batch_size=128, patience=5, max_epochs=40, lr_schedule="cosine"
+    ),
+)
+class AutoregressiveGenerator(GridModel):
+    """Bins drawn one after another from a GRU over the window (see the module's text).
+
+    ``hidden`` and ``layers``: the GRU's; ``emb``: each embedding's width; ``vocab``: tokens
+    per mark (one empty, the rest quantile buckets of non-empty values); ``pool``: the values
+    each bucket keeps to draw from. Generated values are training values, on the grid by
+    construction (``quantize`` has nothing to do). Trained by ``gan train --generator
+    autoregressive``; measured by the same ``gan quality``.
+    """
+
+    def __init__(
+        self,
+        *,
+        n_marks: int = 5,
+        n_bins: int = 100,
+        n_outputs: int = 2,
+        hidden: int = 192,
+        layers: int = 1,
+        emb: int = 16,
+        vocab: int = 48,
+        pool: int = 32,
+        quantize: bool = True,
+    ) -> None:
+        super().__init__(n_marks, n_bins, n_outputs, quantize=quantize)
+        self.generator = BinSampler(n_marks, n_bins, n_outputs, hidden, layers, emb, vocab, pool)
+
+    def fit_grid(self, raw: np.ndarray) -> None:
+        self.generator.fit_tokens(raw)
+
+    def score(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        """Each gene's mean log-likelihood per bin and mark (higher: more like the training
+        genes)."""
+        return self.generator.log_likelihood(x, c)

@@ -1,0 +1,104 @@
+"""The autoregressive generator: value tokens, the likelihood it learns, and its genes."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from simplechrome import models
+from simplechrome.config import TrainConfig
+from simplechrome.interpret.gan import walks
+from simplechrome.models.autoregressive import value_tokens
+from simplechrome.train import TrainedModel, fit
+
+SMALL = {"hidden": 16, "emb": 4, "vocab": 10, "pool": 4}
+FAST = TrainConfig(max_epochs=3, patience=3, batch_size=64, progress=False, lr=5e-3,
+                   lr_schedule="cosine")  # fmt: skip
+
+
+def test_small_counts_get_a_token_each_and_a_tail_is_bucketed():
+    """Integer reads 1..3 are common (each at least a ninth of the non-empty values) and each
+    gets a token of its own whose pool holds only that count; the rarer values share buckets
+    that hold only values from their range, none of a common count's."""
+    rng = np.random.default_rng(0)
+    values = np.concatenate([np.zeros(500), np.repeat([1, 2, 3, 4], [400, 200, 100, 50]),
+                             rng.integers(5, 200, 50)]).astype(float)  # fmt: skip
+    edges, table = value_tokens(values, vocab=10, pool=4)
+    assert (table[0] == 0).all()
+    finite = edges[np.isfinite(edges)]
+    assert np.all(np.diff(finite) > 0) and finite[0] > 1
+    token = 1 + np.searchsorted(finite, values[values > 0], side="right")
+    for count in (1, 2, 3):
+        k = token[values[values > 0] == count][0]
+        assert (table[k] == count).all(), (count, table[k])
+    for k in np.unique(token):  # every pool value lies in its own bucket
+        lo = 0 if k == 1 else finite[k - 2]
+        hi = finite[k - 1] if k - 1 < len(finite) else np.inf
+        assert ((table[k] >= lo) & (table[k] < hi)).all()
+
+
+def _scaled(n_marks=2, n_bins=6):
+    m = models.create("autoregressive", n_marks=n_marks, n_bins=n_bins, n_outputs=2, **SMALL)
+    m.set_scale(np.full(n_marks, 0.4), np.full(n_marks, 0.5), np.full(n_marks, 0.74))
+    return m
+
+
+def test_tokens_of_transformed_genes_are_the_tokens_of_their_values():
+    """A gene mapped to the transformed space and back to tokens lands in the bucket its
+    values were counted in (the transform's float error does not move a value on an edge)."""
+    rng = np.random.default_rng(1)
+    raw = rng.poisson(1.5, (200, 2, 6)) * 0.74
+    m = _scaled()
+    m.fit_grid(raw)
+    g = m.generator
+    tok = g.tokens(g.transformed(torch.tensor(raw, dtype=torch.float32))).numpy()
+    for mark in range(2):
+        edges = g.edges[mark].numpy().astype(np.float64)
+        v = raw[:, mark]
+        want = np.where(v == 0, 0, 1 + np.searchsorted(edges, v + 1e-6, side="right"))
+        assert np.array_equal(tok[:, mark], want)
+    assert (tok == 0).sum() == (raw == 0).sum()
+
+
+def test_generation_follows_the_drawn_distribution_exactly():
+    """With the network's logits replaced by fixed ones, the share of each token drawn is
+    that distribution (inverse-CDF draws from the noise), and each value is its pool's."""
+    m = _scaled(n_marks=1, n_bins=50)
+    raw = np.tile(np.array([0.0, 0.74, 1.48, 2.22]), (20, 1, 13))[:, :, :50]
+    m.fit_grid(raw)
+    g = m.generator
+    target = torch.tensor([0.5, 0.3, 0.2] + [0.0] * 7)
+
+    def fixed(mark, h, drawn):
+        return torch.log(target.clamp(min=1e-12)).expand(*h.shape[:-1], -1)
+
+    g._logits = fixed
+    with torch.inference_mode():
+        out = g.signal(m(m.noise(400, torch.Generator().manual_seed(0)), torch.zeros(400)))
+    values, counts = np.unique(np.round(out.numpy().astype(np.float64), 3), return_counts=True)
+    assert values.tolist() == [0.0, 0.74, 1.48]
+    np.testing.assert_allclose(counts / counts.sum(), [0.5, 0.3, 0.2], atol=0.01)
+
+
+def test_the_autoregressive_generator_trains_saves_and_generates_deterministically(
+    tmp_path, synthetic
+):
+    s = synthetic.splits
+    model = fit("autoregressive", s["train"], s["valid"], config=FAST, model_params=SMALL)
+    h = model.history
+    assert "val_log_likelihood" in h and h["best"].sum() == 1
+    assert h["val_log_likelihood"].iloc[-1] > h["val_log_likelihood"].iloc[0]
+    y = np.array([0, 1, 1, 0])
+    a = model.generate(y, seed=3)
+    assert a.shape == (4, 5, 100) and np.array_equal(a, model.generate(y, seed=3))
+    assert not np.array_equal(a, model.generate(y, seed=4))
+    counts = model.transform.inverse(a)  # values real bins hold (integer reads here)
+    np.testing.assert_allclose(counts, np.round(counts), atol=1e-3)
+    assert set(np.unique(np.round(counts))) <= set(np.unique(s["train"].x))
+    model.save(tmp_path / "a.pt")
+    back = TrainedModel.load(tmp_path / "a.pt")
+    assert np.array_equal(back.generate(y, seed=3), a)
+    ll = back.per_gene(s["test"])["log_likelihood"]
+    assert ll.shape == (s["test"].n_genes,) and np.isfinite(ll).all() and (ll < 0).all()
+    real_walk, walk = walks(back, s["test"], n=8)
+    assert walk.shape == real_walk.shape
