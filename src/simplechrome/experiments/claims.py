@@ -15,9 +15,10 @@ The rules, fixed before the numbers were seen:
 - *as good as, over cells* (cross-cell transfer): the mean difference over cells gets a
   bootstrap-over-cells interval; holds where it lies within [-0.01, +0.01], does not hold where
   it lies below -0.01, partly otherwise.
-- the GAN: holds where every goal of issue 14 is met on a run; does not hold otherwise (a
-  picture that a referee can tell from real data, on any one line, is not the claim), with the
-  goals met counted in the numbers.
+- a generator (DeepChrome 2.0's GAN, or any other): holds where every line of issue 39
+  (``GENERATOR_LINES``) is met on every run; does not hold otherwise (a picture that a referee
+  can tell from real data, on any one line, is not the claim), with the lines met counted in
+  the numbers.
 - *without a close relative* (new cell type, ``relatives_above``): at each ceiling, histone +
   compendium against the compendium alone (``prior``), by the *better than* rule.
 """
@@ -320,55 +321,47 @@ def _attention(found: list[Results], out: list[Verdict]) -> None:
             return
 
 
-GAN_GOALS = {
+#: Issue 39's lines for one generator run (``gan quality``'s numbers), each against what real
+#: data reaches: the published split's test block has another class mix (E012: 35% against 61%
+#: above the median) and other genes, so the three lines that depend on the population (the
+#: mark-mark correlations, the empty bins, the walk) compare generated genes with the real
+#: *training* genes, which the generator is shown (the real training genes themselves miss the
+#: test genes on them: ``reference``, ``walk_ceiling``). The walk's trend needs a generator
+#: conditioned on the expression level: with two classes a trend has two points and its r is
+#: always 1, so a class-conditioned run does not meet that line.
+GENERATOR_LINES = {
     "two-sample AUROC <= 0.80": lambda q: q["two_sample_auroc"] <= 0.80,
-    "mark-mark correlation gap <= 0.10 per class": lambda q: (
-        max(q["max_corr_gap"].values()) <= 0.10
+    "mark-mark correlation gap to the training genes <= 0.10 per class": lambda q: (
+        max(q["max_corr_gap_train"].values()) <= 0.10
     ),
-    "mean-profile r >= ceiling - 0.05": lambda q: all(
+    "zero fraction within 0.05 of the training genes' per mark": lambda q: all(
+        abs(q["zero_fraction"]["generated"][m] - q["zero_fraction"]["training"][m]) <= 0.05
+        for m in q["zero_fraction"]["training"]
+    ),
+    "mean-profile r >= real-vs-real ceiling - 0.05": lambda q: all(
         q["profile_r"][c][m] >= q["ceiling"][c][m] - 0.05
         for c in q["profile_r"]
         for m in q["profile_r"][c]
     ),
+    "walk trend r to the training genes' >= 0.9 per mark (level-conditioned)": lambda q: (
+        q.get("conditioned_on") == "level" and min(q["walk_trend_r_train"].values()) >= 0.9
+    ),
     "train on synthetic >= train on real - 0.01": lambda q: (
         q["tstr_auroc"] >= q["trtr_auroc"] - 0.01
     ),
-    "zero fraction within 0.05 per mark": lambda q: all(
-        abs(q["zero_fraction"]["generated"][m] - q["zero_fraction"]["real"][m]) <= 0.05
-        for m in q["zero_fraction"]["real"]
-    ),
-    "walk trend r >= 0.9 per mark": lambda q: min(q["walk_trend_r"].values()) >= 0.9,
 }
 
 
-#: The same goals with the correlation gap, the zero fractions and the walk measured against
-#: the real training genes, the distribution the generator is shown: the test genes are another
-#: block of gene IDs, against which the real training genes themselves miss these lines
-#: (``reference``, ``walk_ceiling``).
-GAN_GOALS_TRAINING = {
-    **GAN_GOALS,
-    "mark-mark correlation gap <= 0.10 per class": lambda q: (
-        max(q["max_corr_gap_train"].values()) <= 0.10
-    ),
-    "zero fraction within 0.05 per mark": lambda q: all(
-        abs(q["zero_fraction"]["generated"][m] - q["zero_fraction"]["training"][m]) <= 0.05
-        for m in q["zero_fraction"]["training"]
-    ),
-    "walk trend r >= 0.9 per mark": lambda q: min(q["walk_trend_r_train"].values()) >= 0.9,
-}
+def generator_lines(q: dict[str, Any]) -> dict[str, bool]:
+    """Which of issue 39's lines one generator run's quality numbers meet."""
+    return {name: bool(test(q)) for name, test in GENERATOR_LINES.items()}
 
 
-def gan_goals(q: dict[str, Any], *, against: str = "test") -> dict[str, bool]:
-    """Which of issue 14's goals one GAN run's quality numbers meet, against the real test
-    genes (as the issue words them) or, for the three lines that depend on the population,
-    against the real training genes (``against="training"``)."""
-    goals = {"test": GAN_GOALS, "training": GAN_GOALS_TRAINING}[against]
-    return {name: bool(test(q)) for name, test in goals.items()}
-
-
-def gan_verdict(met: dict[str, bool]) -> str:
-    """``holds`` where a run meets every goal, else ``does not hold`` (the module's rule)."""
-    return "holds" if all(met.values()) else "does not hold"
+def generator_verdict(runs: list[dict[str, Any]]) -> str:
+    """``holds`` where every run meets every line; ``does not hold`` otherwise (the module's
+    rule: a picture a referee can tell from real data, on any one line, is not the claim)."""
+    met = [all(generator_lines(q).values()) for q in runs]
+    return "holds" if met and all(met) else "does not hold"
 
 
 def _gan(found: list[Results], out: list[Verdict]) -> None:
@@ -377,17 +370,15 @@ def _gan(found: list[Results], out: list[Verdict]) -> None:
             continue
         for run_id in r.table["run_id"]:  # the runs that stored a GAN quality analysis
             q = r.analysis(run_id, "gan_quality")
-            if not q or "walk_trend_r" not in q:
+            if (
+                not q or "walk_trend_r_train" not in q
+            ):  # measured before issue 39: no training-gene lines
                 continue
-            met = gan_goals(q)
+            met = generator_lines(q)
             n = sum(met.values())
-            verdict = gan_verdict(met)
+            verdict = generator_verdict([q])
             missed = [k for k, v in met.items() if not v]
-            detail = f"{n} of {len(met)} goals met"
-            if "walk_trend_r_train" in q:
-                n_train = sum(gan_goals(q, against="training").values())
-                detail += (f" ({n_train} with the correlation gap, zero fractions and walk "
-                           "against the training genes)")  # fmt: skip
+            detail = f"{n} of {len(met)} lines met"
             detail += f"; missed: {'; '.join(missed)}" if missed else ""
             out.append(
                 Verdict(
