@@ -79,7 +79,7 @@ def inference(trained, test):
     if trained.family == "vae":
         return (lambda: trained.embed(test)), {"test_recon_r2": round(
             trained.evaluate(test)["recon_r2"], 4)}  # fmt: skip
-    if trained.family == "gan":
+    if trained.family == "generator":
         return (lambda: trained.generate(test.y)), {}
     return (lambda: trained.predict_scores(test)), {
         "test_auroc": round(trained.evaluate(test)["auroc"], 4)
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         if models.get(name).kind == "torch":
             # a GAN's module takes noise and conditions: its FLOPs are not counted here
-            gan = trained.family == "gan"
+            gan = trained.family == "generator"
             flops = 0 if gan else forward_flops(trained.module.cpu(), train.n_marks, train.n_bins)
             history = trained.history
             per_epoch = history["train_seconds"].dropna()

@@ -210,8 +210,9 @@ def test_gan_train_sample_plot(tmp_path, capsys, cell_dir):
 
     run_dir = tmp_path / "gan"
     code, out, err = run(
-        capsys, "-q", "gan", "train", "--data", cell_dir, "--epochs", "2", "--out", run_dir
-    )
+        capsys, "-q", "gan", "train", "--generator", "gan", "--data", cell_dir, "--epochs", "2",
+        "--out", run_dir,
+    )  # fmt: skip
     assert code == 0, err
     assert "sliced_wasserstein" in out and (run_dir / "model.pt").exists()
     config = (run_dir / "config.yaml").read_text()
@@ -334,3 +335,8 @@ def test_gan_train_honours_a_task_the_config_names(tmp_path, monkeypatch):
         args = build_parser().parse_args([*base, *extra])
         assert verbs.cmd_gan_train(args) == 0
     assert ["train.task=regression" in o for o in seen] == [True, False, False]
+    # the generator: the config's model where it names one, else the default
+    assert [o[0] for o in seen] == ["model=autoregressive", "model=gan", "model=autoregressive"]
+    args = build_parser().parse_args([*base, "--config", str(cfg), "--generator", "diffusion"])
+    verbs.cmd_gan_train(args)
+    assert seen[-1][0] == "model=diffusion"

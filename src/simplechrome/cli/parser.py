@@ -105,13 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     gan = sub.add_parser("gan", help="conditional GAN of histone signals: train, sample, plot")
     actions = gan.add_subparsers(dest="gan_verb", required=True, metavar="ACTION")
-    s = actions.add_parser("train", help="train the GAN on a cell; writes a run directory")
+    s = actions.add_parser("train", help="train a generator on a cell; writes a run directory")
     _training_arguments(s)
     s.add_argument(
         "--generator",
-        default="gan",
-        help="a model of the registry's generator family (default gan; `simplechrome models` "
-        "lists them with their training defaults), all measured alike",
+        help="a model of the registry's generator family (default: the config's model, else "
+        "autoregressive, the one that meets the most of issue 39's lines, RESULTS.md section "
+        "4; `simplechrome models` lists them with their training defaults), all measured alike",
     )
     s.add_argument("--epochs", type=int, help="at most (default: the generator's own)")
     s.add_argument("--batch-size", type=int, help="default: the generator's own")
