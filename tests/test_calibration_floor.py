@@ -3,21 +3,14 @@ pure scale error, and the finite-sample floor of a calibrated model is small."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.tool_modules import load_tool
 
 
 def _tool():
-    path = ROOT / "tools" / "roadmap_calibration_floor.py"
-    spec = importlib.util.spec_from_file_location("calibration_floor", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("roadmap_calibration_floor")
 
 
 def _cell(rng, n=6000, slope=2.0):
