@@ -238,10 +238,10 @@ def test_no_class_policy_outside_the_registry():
 
 def test_the_class_policy_check_sees_planted_cases():
     names, attrs = _policy_classes()
-    assert {"GANModel", "ConditionalDiffusion"} <= names
+    assert {"GANModel", "AutoregressiveGenerator"} <= names
     attrs = attrs | {"score_name"}  # what the modules held before the registry did
     planted = (
-        "if self.entry.cls is ConditionalDiffusion:\n    pass\n"
+        "if self.entry.cls is AutoregressiveGenerator:\n    pass\n"
         "ok = isinstance(trained, GANModel)\n"
         "name = self.module.score_name\n"
     )

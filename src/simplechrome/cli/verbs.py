@@ -219,15 +219,17 @@ def cmd_gan_train(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
 
     generators = models.names(family="generator")
-    # --generator, else the model the config file or a --set names, else the default
-    name = args.generator or _config_model(args) or DEFAULT_GENERATOR
+    model, task_given = _named_in_config(args)
+    # --generator, else the model the config file or a --set names, else the one that meets the
+    # most of issue 39's lines (RESULTS.md section 4)
+    name = args.generator or model or "autoregressive"
     if name not in generators:
         raise ConfigError(f"--generator {name}: choose one of {', '.join(generators)}")
     overrides = [f"model={name}"]
-    if args.task is None and args.expression is not None and not _task_given(args):
-        # with the expression matrix the GAN conditions on each gene's level, so its walk
-        # from low to high expression can follow trends that are not monotone (a task the
-        # config file or --set names is honoured)
+    if args.task is None and args.expression is not None and not task_given:
+        # with the expression matrix the generator conditions on each gene's level, so its
+        # walk from low to high expression can follow trends that are not monotone (a task
+        # the config file or --set names is honoured)
         overrides.append("train.task=regression")
     for flag, key in (("batch_size", "batch_size"), ("epochs", "max_epochs"),
                       ("patience", "patience")):  # fmt: skip
@@ -236,34 +238,17 @@ def cmd_gan_train(args: argparse.Namespace) -> int:
     return _train(args, overrides)
 
 
-#: ``gan train``'s generator when none is named: the one that meets the most of issue 39's
-#: lines (RESULTS.md section 4)
-DEFAULT_GENERATOR = "autoregressive"
-
-
-def _config_model(args: argparse.Namespace) -> str | None:
-    """The model a ``--set model=...`` or the config file names, if any."""
+def _named_in_config(args: argparse.Namespace) -> tuple[str | None, bool]:
+    """The model a ``--set model=...`` or the config file names (if any), and whether either
+    names the training task."""
     import yaml
 
-    for o in reversed(args.set or []):
-        if str(o).startswith("model="):
-            return str(o).split("=", 1)[1]
-    if args.config is None:
-        return None
-    raw = yaml.safe_load(Path(args.config).read_text()) or {}
-    return raw.get("model") if isinstance(raw, dict) else None
-
-
-def _task_given(args: argparse.Namespace) -> bool:
-    """Whether the config file or a ``--set`` names the training task."""
-    import yaml
-
-    if any(str(o).startswith("train.task=") for o in args.set or []):
-        return True
-    if args.config is None:
-        return False
-    raw = yaml.safe_load(Path(args.config).read_text()) or {}
-    return isinstance(raw, dict) and "task" in (raw.get("train") or {})
+    sets = [str(o) for o in args.set or []]
+    raw = yaml.safe_load(Path(args.config).read_text()) or {} if args.config else {}
+    raw = raw if isinstance(raw, dict) else {}
+    models = [o.split("=", 1)[1] for o in sets if o.startswith("model=")]
+    task = any(o.startswith("train.task=") for o in sets) or "task" in (raw.get("train") or {})
+    return (models[-1] if models else raw.get("model")), task
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

@@ -9,7 +9,6 @@ from . import (  # noqa: F401  (registration)
     autoregressive,
     classical,
     deepchrome,
-    diffusion,
     gan,
     linear,
     mlp,

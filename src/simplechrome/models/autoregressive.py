@@ -1,18 +1,20 @@
 """An autoregressive generator: each bin's reads drawn from the bins before it (issue 39).
 
-The GAN and the diffusion model make a whole gene at once in the transformed space and put it
-on the real signals' grid afterwards; what gave their genes away to a classifier was exactly
-that grid (empty bins, whole reads, the smallest counts, bin-to-bin roughness). This model
-works on the grid itself. Each mark's values are tokens: token 0 is an empty bin and the others
-are quantile buckets of the mark's non-empty training values (so a mark of small integer
-counts gets one token per count, and a long tail a few buckets). A gene is the sequence of its
-bins from the window's left end to its right; at each bin a recurrent network (a GRU) that has
-read every earlier bin of every mark, the bin's position and the condition (class or level)
-gives the probability of each token of the first mark, then of the second given the first's,
-and so on (every mark at a bin sees the marks drawn before it there). Training maximises the
-likelihood of the training genes (teacher forcing: the exact objective, no critic, no noise
-schedule). A drawn token becomes a value by drawing from that bucket's training values (each
-bucket keeps ``pool`` of its quantiles), so the values generated are values real bins hold.
+The GAN and the diffusion model (removed 2026-12-05) make a whole gene at once in the
+transformed space and put it on the real signals' grid afterwards; what gave their genes away
+to a classifier was exactly that grid (empty bins, whole reads, the smallest counts,
+bin-to-bin roughness). This model works on the grid itself.
+
+Each mark's values are tokens: token 0 is an empty bin, each value common enough (a
+``1 / (vocab - 1)`` share of the non-empty bins) has a token of its own, and rarer values share
+buckets of about that share, so small counts are drawn exactly and a long tail falls in a few
+buckets. A gene is the sequence of its bins from the window's left end to its right. At each
+bin a recurrent network (a GRU), having read every earlier bin of every mark, the bin's
+position and the condition (class or level), gives the probability of each token of the first
+mark, then of the second given the first's, and so on. Training maximises the likelihood of
+the training genes (teacher forcing: the exact objective, no critic, no noise schedule). A
+drawn token becomes a value drawn from that bucket's training values (each bucket keeps
+``pool`` of its quantiles), so the values generated are values real bins hold.
 
 Generation reads all its randomness from the noise it is given (two uniforms per bin and mark,
 the normal noise mapped through its distribution function), so the same noise and condition

@@ -70,7 +70,7 @@ class ModelEntry:
     # tensors; the same update rule, in a different float rounding
     fused_adam: bool = False
     # the family's training task for this model, where a family has several (a generator:
-    # "wgan_gp" or "diffusion"), and the name of the per-gene column ``predict`` writes
+    # "wgan_gp" or "likelihood"), and the name of the per-gene column ``predict`` writes
     task: str = ""
     score_name: str = "score"
 

@@ -5,7 +5,7 @@ but real signals sit on a grid (coverage-derived values are multiples of a step;
 files hold integer reads), with a point mass at zero and, on coverage tracks, pile-ups at one
 read's full weight. ``SignalGrid`` holds each mark's transform statistics, grid step and
 whole-read value and maps between the two scales; ``GridModel`` is the generative module
-whose generator is one (the GAN's ``Generator``, the diffusion model's ``Sampler``);
+whose generator is one (the GAN's ``Generator``, the autoregressive model's ``BinSampler``);
 ``Condition`` embeds a class or a level for either.
 """
 

@@ -1,9 +1,10 @@
-"""The GAN family: the WGAN-GP task (critic and generator updates, sliced-Wasserstein
-validation) and the trained generator, with the cheap quality measures a run's metrics hold.
+"""The generator family: the WGAN-GP task (critic and generator updates, sliced-Wasserstein
+validation), the autoregressive generator's likelihood task, and the trained generator, with
+the cheap quality measures a run's metrics hold.
 
 Measures compare genes in the model's transformed space (log1p + per-mark standardisation),
-real genes transformed with the GAN's own transform. The costlier analyses (two-sample test,
-train-on-synthetic, walks) live in ``simplechrome.interpret.gan``.
+real genes transformed with the generator's own transform. The costlier analyses (two-sample
+test, train-on-synthetic, walks) live in ``simplechrome.interpret.gan``.
 """
 
 from __future__ import annotations
@@ -193,39 +194,6 @@ class GANTask(HistoryTask):
         self.end_epoch(-swd, {"train_wasserstein": estimate, "val_sliced_wasserstein": swd})
 
 
-class DiffusionTask(SupervisedTask):
-    """The diffusion model's objective (``models.diffusion``): the velocity error at a noise
-    level drawn uniformly per gene, with Adam, the configured learning-rate schedule and weight
-    averaging (``SupervisedTask``'s: the averaged weights are validated and kept, as diffusion
-    models usually are). Validation scores minus the mean velocity error of the validation
-    genes at fixed noise levels and draws (``ConditionalDiffusion.score``), so epochs are
-    compared on the same noise."""
-
-    def __init__(self, module, **settings: Any) -> None:
-        super().__init__(module, **settings)
-        self._val_error: list[torch.Tensor] = []
-
-    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
-        x, c = batch
-        t = torch.rand(len(x), device=x.device)
-        eps = torch.randn(len(x), self.module.generator.noise_size, device=x.device)
-        loss = self.module.generator.loss(x, c, t, eps).mean()
-        self.add_loss(loss, len(x))
-        return loss
-
-    def validation_step(self, batch, batch_idx: int) -> None:
-        x, c = batch
-        # one noise level per gene (levels differ from gene to gene): the mean over the
-        # validation genes estimates the same error as more levels would, at an eighth of
-        # the cost (validation would otherwise take longer than the epoch's training)
-        self._val_error.append(-self.scored_module().score(x, c, levels=1).cpu())
-
-    def on_validation_epoch_end(self) -> None:
-        error = float(torch.cat(self._val_error).mean())
-        self._val_error.clear()
-        self.end_epoch(-error, {"val_denoising_loss": error})
-
-
 class LikelihoodTask(SupervisedTask):
     """The autoregressive generator's objective (``models.autoregressive``): minus the mean
     log-likelihood of the training genes' tokens, with ``SupervisedTask``'s Adam, schedule and
@@ -286,7 +254,6 @@ TASKS: dict[str, Any] = {
     "wgan_gp": lambda module, config, params: GANTask(
         module, lr=config.lr, seed=config.seed, **params
     ),
-    "diffusion": lambda module, config, params: DiffusionTask.from_config(module, config),
     "likelihood": lambda module, config, params: LikelihoodTask.from_config(module, config),
 }
 
@@ -398,7 +365,7 @@ class GANModel(TrainedModel):
         return self.transformed(data), self.generate(data.y, seed=seed), np.asarray(data.y)
 
     def per_gene(self, data: HistoneData) -> dict[str, np.ndarray]:
-        # a GAN's per-gene output: how real its critic (or a diffusion model's denoising)
+        # a GAN's per-gene output: how real its critic (or the autoregressive model's likelihood)
         # finds the gene
         return {self.entry.score_name: self.critic_scores(data)}
 

@@ -1,5 +1,5 @@
-"""Measures of generated genes against real ones, shared by both generators (the GAN and the
-diffusion model): sliced Wasserstein distance, per-class mean profiles, mark-mark correlations,
+"""Measures of generated genes against real ones, shared by every generator (the GAN and the
+autoregressive model): sliced Wasserstein distance, per-class mean profiles, mark-mark correlations,
 and the validation score's structure gaps. Everything compares genes in the model's transformed
 space (log1p + per-mark standardisation). The costlier analyses (two-sample test,
 train-on-synthetic, walks) live in ``simplechrome.interpret.gan``.
