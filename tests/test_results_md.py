@@ -3,19 +3,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pandas as pd
+
+from tests.tool_modules import load_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location("verdict_block", ROOT / "tools/verdict_block.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("verdict_block")
 
 
 def test_every_verdict_block_is_its_verdicts_file_rendered():
@@ -40,14 +38,23 @@ def test_a_hand_edited_verdict_is_caught():
 
 def test_model_card_shows_the_stored_leave_one_cell_out_table():
     """MODEL_CARD.md's table is what tools/roadmap_loco.py renders from its loco.csv."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("loco", ROOT / "tools" / "roadmap_loco.py")
-    loco = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(loco)
+    loco = load_tool("roadmap_loco")
     rendered = loco.card_block(pd.read_csv(ROOT / "docs" / "model_card" / "loco.csv"))
     card = (ROOT / "MODEL_CARD.md").read_text()
     block = card.split("<!-- loco docs/model_card/loco.md -->\n", 1)[1].split("<!-- end loco -->")[
         0
     ]
     assert block == rendered
+
+
+def test_section_4_is_its_quality_files_judged_by_the_claims_rule():
+    """RESULTS.md section 4's table and verdict are tools/generator_table.py's rendering of the
+    stored quality files by ``claims.GENERATOR_LINES``: the rule and the text say the same."""
+    tool = load_tool("generator_table")
+    text = (ROOT / "RESULTS.md").read_text()
+    blocks = tool.BLOCK.findall(text)
+    assert blocks, "RESULTS.md holds no generated generator block"
+    for _, folder, body, _ in blocks:
+        assert body == tool.render(ROOT / folder)
+    edited = text.replace("**does not hold**. two-sample", "**holds**. two-sample", 1)
+    assert edited != text and tool.refreshed(edited) != edited

@@ -25,10 +25,13 @@ JUDGED = ("E012", "E027", "E100")
 
 
 def read(folder: Path) -> list[tuple[str, dict]]:
+    """``(generator, quality numbers)`` per stored file, with the training seed of its name
+    as ``training_seed`` (the numbers' own ``seed`` is the generation seed of the measure)."""
     runs = []
     for f in sorted(folder.glob("*__*__s*.json")):
-        generator = f.name.split("__")[0]
-        runs.append((generator, json.loads(f.read_text())))
+        generator, _, seed = f.stem.split("__")
+        q = json.loads(f.read_text())
+        runs.append((generator, {**q, "training_seed": int(seed[1:])}))
     return runs
 
 
@@ -60,9 +63,10 @@ def _walk(q: dict) -> str:
 def render(folder: Path) -> str:
     runs = read(folder)
     lines = [
-        "| generator | cell | seed | two-sample AUROC (real vs real) | corr gap to training "
-        "genes, low / high | zero fraction minus training genes' (worst mark) | profile r "
-        "minus (ceiling - 0.05) (worst) | walk r to training genes (worst mark) | TSTR - TRTR "
+        "| generator | cell | training seed | two-sample AUROC (real vs real) | corr gap to "
+        "training genes, low / high | zero fraction minus training genes' (worst mark) | "
+        "profile r minus (ceiling - 0.05) (worst) | walk r to training genes (worst mark) | "
+        "TSTR - TRTR "
         "| lines met |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -70,7 +74,7 @@ def render(folder: Path) -> str:
         met = generator_lines(q)
         gap = q["max_corr_gap_train"]
         lines.append(
-            f"| {generator} | {q['cell']} | {q['seed']} | {q['two_sample_auroc']:.3f} "
+            f"| {generator} | {q['cell']} | {q['training_seed']} | {q['two_sample_auroc']:.3f} "
             f"({q['two_sample_reference']:.3f}) | {gap['low']:.3f} / {gap['high']:.3f} | "
             f"{_worst_zero(q)} | {_worst_profile(q)} | {_walk(q)} | "
             f"{q['tstr_auroc'] - q['trtr_auroc']:+.4f} | {sum(met.values())} of {len(met)} |"
