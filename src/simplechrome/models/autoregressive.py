@@ -225,7 +225,8 @@ class AutoregressiveGenerator(GridModel):
     ``hidden`` and ``layers``: the GRU's; ``emb``: each embedding's width; ``vocab``: tokens
     per mark (one empty, the rest quantile buckets of non-empty values); ``pool``: the values
     each bucket keeps to draw from. Generated values are training values, on the grid by
-    construction (``quantize`` has nothing to do). Trained by ``gan train --generator
+    construction (``quantize`` only says whether tokens read values within half
+    a grid step as equal; off, within 1e-6). Trained by ``gan train --generator
     autoregressive``; measured by the same ``gan quality``.
     """
 
