@@ -149,7 +149,12 @@ class BinSampler(SignalGrid):
         )
 
     def _h0(self, e: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(self.start(e)).view(len(e), self.layers, self.hidden).transpose(0, 1)
+        return (
+            torch.tanh(self.start(e))
+            .view(len(e), self.layers, self.hidden)
+            .transpose(0, 1)
+            .contiguous()
+        )
 
     def _logits(self, m: int, h: torch.Tensor, drawn: torch.Tensor) -> torch.Tensor:
         """Mark ``m``'s token logits from the GRU's output ``h`` (..., hidden) and the tokens
