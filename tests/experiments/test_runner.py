@@ -278,6 +278,52 @@ def test_killing_the_experiment_ends_its_workers(tmp_path, three_cells):
     assert alive == [], f"pool workers still running after the experiment was killed: {alive}"
 
 
+_BUSY_POOL = """
+import concurrent.futures as cf, multiprocessing, os, sys
+from simplechrome.experiments.executors import _die_with_parent
+
+def busy(path):
+    with open(path + ".tmp", "w") as fh:
+        fh.write(str(os.getpid()))
+    os.replace(path + ".tmp", path)
+    return sum(range(3 * 10**9))  # one C call: holds the GIL, so no watch thread can run
+
+if __name__ == "__main__":
+    ctx = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(1, mp_context=ctx, initializer=_die_with_parent,
+                                initargs=(os.getpid(),)) as pool:
+        pool.submit(busy, sys.argv[1]).result()
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's parent-death signal")
+def test_a_worker_busy_in_one_long_step_dies_with_its_experiment(tmp_path):
+    """The watch thread cannot end a worker that holds the GIL (or is fsyncing a record); the
+    kernel's parent-death signal does, at once. Without it this worker lives for its whole
+    sum (tens of seconds), which is the window CI once caught a record written in."""
+    script = tmp_path / "pool.py"
+    script.write_text(_BUSY_POOL)
+    pid_file = tmp_path / "worker.pid"
+    proc = subprocess.Popen([sys.executable, str(script), str(pid_file)])
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and not pid_file.exists():
+            time.sleep(0.05)
+        worker = int(pid_file.read_text())
+        time.sleep(0.5)  # well inside the sum
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        gone_by = time.time() + 3
+        while time.time() < gone_by and _is_running(worker):
+            time.sleep(0.05)
+        still = _is_running(worker)
+    finally:
+        proc.kill()
+        if pid_file.exists() and _is_running(int(pid_file.read_text())):
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    assert not still, "the pool worker outlived its killed experiment by more than 3 s"
+
+
 def _is_running(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
