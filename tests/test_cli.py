@@ -11,6 +11,7 @@ import pytest
 
 from simplechrome.cli import main
 from tests.data.test_readers import gene_rows
+from tests.tool_modules import load_tool
 
 FAST = ["--set", "train.max_epochs=2", "--set", "train.patience=1"]
 
@@ -248,7 +249,9 @@ def test_gan_train_sample_plot(tmp_path, capsys, cell_dir):
     assert not (tmp_path / "x.npz").exists() and not (tmp_path / "y.npz").exists()
 
 
-def test_gan_train_by_default_trains_the_autoregressive_generator(tmp_path, capsys, cell_dir):
+def test_gan_train_by_default_trains_the_autoregressive_generator(
+    tmp_path, capsys, cell_dir, synthetic
+):
     import numpy as np
 
     run_dir = tmp_path / "ar"
@@ -266,6 +269,17 @@ def test_gan_train_by_default_trains_the_autoregressive_generator(tmp_path, caps
         assert s["signals"].shape == (8, 5, 100) and (s["counts"] >= 0).all()
         counts = s["counts"]
         np.testing.assert_allclose(counts, np.round(counts), atol=1e-3)  # real reads
+    # measured on the validation genes (to choose a design on), and the table refuses that file
+    q_file = tmp_path / "q.json"
+    code, out, err = run(capsys, "gan", "quality", run_dir, "--genes", "valid", "-o", q_file)
+    assert code == 0, err
+    q = json.loads(q_file.read_text())
+    assert q["genes"] == "valid" and q["n_test_genes"] == synthetic.splits["valid"].n_genes
+    table = load_tool("generator_table")
+    (tmp_path / "t").mkdir()
+    q_file.rename(tmp_path / "t" / "autoregressive__SYN01__s0.json")
+    with pytest.raises(SystemExit, match="validation|valid genes"):
+        table.read(tmp_path / "t")
 
 
 def _write_expression(path, expression) -> None:

@@ -31,6 +31,8 @@ def read(folder: Path) -> list[tuple[str, dict]]:
     for f in sorted(folder.glob("*__*__s*.json")):
         generator, _, seed = f.stem.split("__")
         q = json.loads(f.read_text())
+        if q.get("genes", "test") != "test":
+            raise SystemExit(f"{f}: measured on the {q['genes']} genes, not the test genes")
         runs.append((generator, {**q, "training_seed": int(seed[1:])}))
     return runs
 

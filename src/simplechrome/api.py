@@ -317,9 +317,12 @@ def gan_quality(
     *,
     seed: int = 0,
     output: str | Path | None = None,
+    genes: str = "test",
 ) -> dict[str, Any]:
     """Every quality measure of a GAN run on the test genes of ``data`` (default: the run's
-    own), seeded (``interpret.gan``); with ``output``, also written as JSON."""
+    own), seeded (``interpret.gan``); with ``output``, also written as JSON. ``genes="valid"``
+    measures on the validation genes instead: what a design choice may be made on, leaving
+    the test genes for the final numbers."""
     import json
 
     from .interpret.gan import gan_quality as measure
@@ -327,7 +330,9 @@ def gan_quality(
     gan = _model(run)
     gan.require("samples")
     splits = run_splits(run, data)
-    numbers = measure(gan, splits["train"], splits["test"], seed=seed).numbers
+    if genes not in ("test", "valid"):
+        raise InputError(f"genes must be test or valid, not {genes!r}")
+    numbers = {**measure(gan, splits["train"], splits[genes], seed=seed).numbers, "genes": genes}
     if output is not None:
         with atomic_write(output) as fh:
             json.dump(numbers, fh, indent=1)

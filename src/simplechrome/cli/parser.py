@@ -130,6 +130,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("run", type=Path)
     s.add_argument("--data", help="cell folder whose test genes to compare (default: the run's)")
     s.add_argument("--seed", type=int, default=0)
+    s.add_argument(
+        "--genes",
+        choices=("test", "valid"),
+        default="test",
+        help="measure on the test genes (the final numbers) or the validation genes (to "
+        "choose a design without reading the test genes)",
+    )
     s.add_argument("-o", "--output", type=Path, required=True, help="quality.json")
     s.set_defaults(func=verbs.cmd_gan_quality)
     s = actions.add_parser("plot", help="HTML page: GAN quality and generated vs real views")

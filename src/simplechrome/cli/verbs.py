@@ -369,7 +369,7 @@ def cmd_gan_sample(args: argparse.Namespace) -> int:
 def cmd_gan_quality(args: argparse.Namespace) -> int:
     from .. import api
 
-    q = api.gan_quality(args.run, args.data, seed=args.seed, output=args.output)
+    q = api.gan_quality(args.run, args.data, seed=args.seed, output=args.output, genes=args.genes)
     print(
         f"two-sample AUROC {q['two_sample_auroc']:.4f} "
         f"(real vs real {q['two_sample_reference']:.4f}); "
