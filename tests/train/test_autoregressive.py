@@ -122,3 +122,47 @@ def test_a_direct_level_sampler_gives_every_head_the_level_and_the_position():
     logits = g._logits(0, torch.zeros(2, 6, 8), torch.zeros(2, 6, 0, dtype=torch.long), side)
     assert not torch.allclose(logits[0], logits[1])
     assert not torch.allclose(logits[0, 0], logits[0, 5])  # the position, too
+
+
+def test_level_buckets_put_the_genes_with_no_reads_apart():
+    """The lowest training level (a point mass: genes with no reads) is a bucket of its own:
+    its vector jumps between it and a level just above it, which a line through the level
+    cannot do; the other buckets split the rest by quantile."""
+    from simplechrome.models.autoregressive import BinSampler
+
+    torch.manual_seed(0)
+    g = BinSampler(n_marks=2, n_bins=6, n_outputs=1, hidden=8, layers=1, emb=4, vocab=5,
+                   pool=2, level_buckets=4)  # fmt: skip
+    levels = np.concatenate([np.full(30, -1.0), np.linspace(-0.9, 2.0, 90)]).astype(np.float32)
+    g.fit_levels(levels)
+    edges = g.level_edges.numpy()
+    assert -1.0 < edges[0] < -0.9 and np.all(np.diff(edges) > 0) and len(edges) == 3
+    bucket = np.searchsorted(edges, levels)
+    assert set(bucket[:30]) == {0} and np.bincount(bucket[30:]).tolist() == [0, 30, 30, 30]
+    with torch.no_grad():
+        e = g.embed(torch.tensor([-1.0, -0.95, -0.9, -0.85]))
+        line = g.condition(torch.tensor([-1.0, -0.95, -0.9, -0.85]))
+    jump, step = (e[1] - e[0]).norm(), (e[3] - e[2]).norm()
+    assert jump > 5 * step  # the bucket's vector, not the line's slope
+    assert torch.allclose(e[2] - line[2], e[3] - line[3])  # one bucket: only the line moves
+
+
+def test_a_level_generator_with_buckets_learns_its_edges_from_the_training_levels(synthetic):
+    """Trained on levels, the model's bucket edges come from the training genes' scaled levels
+    (the lowest, those at level 0, apart), and it generates at any level."""
+    import dataclasses
+
+    reg = {
+        k: dataclasses.replace(
+            v, task="regression", y=np.r_[np.zeros(20), np.linspace(0.5, 8, v.n_genes - 20)]
+        )
+        for k, v in synthetic.splits.items()
+    }
+    config = dataclasses.replace(FAST, task="regression", max_epochs=1)
+    model = fit("autoregressive", reg["train"], reg["valid"], config=config,
+                model_params={**SMALL, "level_buckets": 3})  # fmt: skip
+    edges = model.module.generator.level_edges.numpy()
+    zero, above = model.transform.scale_y(np.array([0.0, 0.5]))
+    assert zero < edges[0] < above and len(edges) == 2
+    out = model.generate(np.array([0.0, 0.0, 4.0]), seed=1)
+    assert out.shape == (3, 5, 100) and np.isfinite(out).all()

@@ -91,6 +91,7 @@ class BinSampler(SignalGrid):
         vocab: int,
         pool: int,
         direct: bool = False,
+        level_buckets: int = 0,
     ) -> None:
         super().__init__(n_marks)
         self.n_marks, self.n_bins, self.vocab, self.pool = n_marks, n_bins, vocab, pool
@@ -102,6 +103,12 @@ class BinSampler(SignalGrid):
         self.direct = direct
         if direct and n_outputs == 1:  # a level through a small network, not a line
             self.level_net = nn.Sequential(nn.GELU(), nn.Linear(emb, emb))
+        self.level_buckets = level_buckets if n_outputs == 1 else 0
+        if self.level_buckets:
+            # the lowest training level (no reads: RPKM 0) is a bucket of its own, the rest
+            # quantile buckets; each bucket's vector is added to the level's line
+            self.register_buffer("level_edges", torch.full((self.level_buckets - 1,), torch.inf))
+            self.level_bucket = nn.Embedding(self.level_buckets, emb)
         extra = 2 * emb if direct else 0  # the condition and the position, to every head
         # the previous bin's tokens (an extra "start" token per mark before the first bin)
         self.previous = nn.Embedding(n_marks * (vocab + 1), emb)
@@ -155,9 +162,25 @@ class BinSampler(SignalGrid):
             dim=2,
         )
 
+    def fit_levels(self, levels: np.ndarray) -> None:
+        """The level buckets' edges from the training genes' scaled levels: just above the
+        lowest level, then quantiles of the levels above it."""
+        if not self.level_buckets:
+            return
+        low = float(levels.min())
+        above = levels[levels > low + 1e-6]
+        qs = np.linspace(0, 1, self.level_buckets)[1:-1]
+        inner = np.quantile(above, qs) if len(above) else []
+        edges = np.concatenate([[low + 1e-6], inner])[: self.level_buckets - 1]
+        self.level_edges.copy_(torch.as_tensor(edges, dtype=torch.float32))
+
     def embed(self, c: torch.Tensor) -> torch.Tensor:
-        """The condition's vector (with ``direct`` and a level: through a small network too)."""
+        """The condition's vector (with ``direct`` and a level: through a small network too;
+        with ``level_buckets``: plus the level's bucket vector)."""
         e = self.condition(c)
+        if self.level_buckets:
+            b = torch.searchsorted(self.level_edges, c.float().reshape(-1).contiguous())
+            e = e + self.level_bucket(b)
         if self.direct and hasattr(self, "level_net"):
             e = e + self.level_net(e)
         return e
@@ -261,7 +284,11 @@ class AutoregressiveGenerator(GridModel):
     construction (``quantize`` only says whether tokens read values within half
     a grid step as equal; off, within 1e-6). ``direct`` (under trial, off by default) also
     gives every head the condition and the position, and passes a level through a small
-    network rather than a line. Trained by ``gan train --generator
+    network rather than a line. ``level_buckets`` (under trial, 0: off) adds to a level's
+    vector one of its bucket: the genes with no reads (the lowest level) apart, the others by
+    quantile. On E012's training genes the 278 with no reads average -0.18 in H3K27me3
+    (standardised) against +0.24 for the lowest tenth of the expressed ones: a step at zero
+    that a line through the level does not draw. Trained by ``gan train --generator
     autoregressive``; measured by the same ``gan quality``.
     """
 
@@ -278,14 +305,17 @@ class AutoregressiveGenerator(GridModel):
         pool: int = 32,
         quantize: bool = True,
         direct: bool = False,
+        level_buckets: int = 0,
     ) -> None:
         super().__init__(n_marks, n_bins, n_outputs, quantize=quantize)
         self.generator = BinSampler(
-            n_marks, n_bins, n_outputs, hidden, layers, emb, vocab, pool, direct
+            n_marks, n_bins, n_outputs, hidden, layers, emb, vocab, pool, direct, level_buckets
         )
 
-    def fit_grid(self, raw: np.ndarray) -> None:
+    def fit_grid(self, raw: np.ndarray, levels: np.ndarray | None = None) -> None:
         self.generator.fit_tokens(raw)
+        if levels is not None:
+            self.generator.fit_levels(levels)
 
     def score(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         """Each gene's mean log-likelihood per bin and mark (higher: more like the training

@@ -119,10 +119,11 @@ class GridModel(nn.Module):
         u = unit if self.quantize else None
         self.generator.set_scale(mean, std, q, log1p=log1p, unit=u)
 
-    def fit_grid(self, raw: np.ndarray) -> None:
+    def fit_grid(self, raw: np.ndarray, levels: np.ndarray | None = None) -> None:
         """Whatever else the generator learns from the training signals ``(genes, marks,
-        bins)`` on their own scale before training (none by default; the autoregressive
-        generator's value tokens)."""
+        bins)`` on their own scale, and for a level generator the training genes' scaled
+        ``levels``, before training (none by default; the autoregressive generator's value
+        tokens and level buckets)."""
 
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """All the noise ``n`` genes need (``generator.noise_size`` each), in one tensor."""

@@ -295,7 +295,9 @@ class GANModel(TrainedModel):
             log1p=t.log1p,
             unit=read_units(x, quantum),
         )
-        self.module.fit_grid(x)
+        # for a level generator, its training levels too (on the scale it is conditioned on)
+        levels = self._conditions(train.y).numpy() if self.task == "regression" else None
+        self.module.fit_grid(x, levels)
 
     def _conditions(self, labels: np.ndarray) -> torch.Tensor:
         c = np.array(labels)  # a copy: labels may be read-only arrays
