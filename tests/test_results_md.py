@@ -58,3 +58,36 @@ def test_section_4_is_its_quality_files_judged_by_the_claims_rule():
         assert body == tool.render(ROOT / folder)
     edited = text.replace("**does not hold**. two-sample", "**holds**. two-sample", 1)
     assert edited != text and tool.refreshed(edited) != edited
+
+
+def test_a_generator_with_part_of_the_judged_runs_is_not_yet_judged(tmp_path):
+    """Two runs that meet every line are not the claim: the table says so until every judged
+    cell has its three seeds; with all nine it holds, and one miss among two decides."""
+    import json
+
+    from tests.experiments.test_claims import QUALITY as LINES
+
+    QUALITY = {**LINES, "two_sample_reference": 0.58}
+    tool = load_tool("generator_table")
+
+    def write(name, q):
+        (tmp_path / name).write_text(json.dumps(q))
+
+    write("good__E012__s0.json", {**QUALITY, "cell": "E012"})
+    write("good__E027__s0.json", {**QUALITY, "cell": "E027"})
+    assert "**good**, 2 runs on the judged cells (E012, E027): **not yet judged**" in tool.render(
+        tmp_path
+    )
+    for cell in ("E012", "E027", "E100"):
+        for seed in range(3):
+            write(f"good__{cell}__s{seed}.json", {**QUALITY, "cell": cell})
+    assert "**good**, 9 runs on the judged cells (E012, E027, E100): **holds**" in tool.render(
+        tmp_path
+    )
+    for f in tmp_path.glob("*.json"):
+        f.unlink()
+    write("bad__E012__s0.json", {**QUALITY, "cell": "E012"})
+    write("bad__E100__s1.json", {**QUALITY, "cell": "E100", "two_sample_auroc": 0.9})
+    assert "**bad**, 2 runs on the judged cells (E012, E100): **does not hold**" in tool.render(
+        tmp_path
+    )

@@ -16,12 +16,18 @@ import json
 import re
 from pathlib import Path
 
-from simplechrome.experiments.claims import GENERATOR_LINES, generator_lines, generator_verdict
+from simplechrome.experiments.claims import (
+    GENERATOR_CELLS,
+    GENERATOR_LINES,
+    GENERATOR_SEEDS,
+    generator_lines,
+    generator_verdict,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 BLOCK = re.compile(r"(<!-- generators (\S+) -->\n)(.*?)(<!-- end generators -->)", re.S)
 #: the cells issue 39 judges on (chosen before any of them shaped the design but E012)
-JUDGED = ("E012", "E027", "E100")
+JUDGED = GENERATOR_CELLS
 
 
 def read(folder: Path) -> list[tuple[str, dict]]:
@@ -85,12 +91,14 @@ def render(folder: Path) -> str:
     for generator in sorted({g for g, _ in runs}):
         mine = [q for g, q in runs if g == generator and q["cell"] in JUDGED]
         cells = sorted({q["cell"] for q in mine})
+        have = {(q["cell"], q["training_seed"]) for q in mine}
+        complete = all((c, s) in have for c in JUDGED for s in range(GENERATOR_SEEDS))
         every = {name: sum(generator_lines(q)[name] for q in mine) for name in GENERATOR_LINES}
         met = "; ".join(f"{name}: {k} of {len(mine)} runs" for name, k in every.items())
         where = ", ".join(cells) or "none"
         lines.append(
             f"- **{generator}**, {len(mine)} runs on the judged cells ({where}): "
-            f"**{generator_verdict(mine)}**. {met}."
+            f"**{generator_verdict(mine, complete=complete)}**. {met}."
         )
     return "\n".join(lines) + "\n"
 
