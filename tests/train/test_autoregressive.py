@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 
 from simplechrome import models
@@ -70,7 +69,7 @@ def test_generation_follows_the_drawn_distribution_exactly():
     g = m.generator
     target = torch.tensor([0.5, 0.3, 0.2] + [0.0] * 7)
 
-    def fixed(mark, h, drawn, side):
+    def fixed(mark, h, drawn):
         return torch.log(target.clamp(min=1e-12)).expand(*h.shape[:-1], -1)
 
     g._logits = fixed
@@ -81,13 +80,11 @@ def test_generation_follows_the_drawn_distribution_exactly():
     np.testing.assert_allclose(counts / counts.sum(), [0.5, 0.3, 0.2], atol=0.01)
 
 
-@pytest.mark.parametrize("direct", [False, True])
 def test_the_autoregressive_generator_trains_saves_and_generates_deterministically(
-    tmp_path, synthetic, direct
+    tmp_path, synthetic
 ):
     s = synthetic.splits
-    params = {**SMALL, "direct": direct}
-    model = fit("autoregressive", s["train"], s["valid"], config=FAST, model_params=params)
+    model = fit("autoregressive", s["train"], s["valid"], config=FAST, model_params=SMALL)
     h = model.history
     assert "val_log_likelihood" in h and h["best"].sum() == 1
     assert h["val_log_likelihood"].iloc[-1] > h["val_log_likelihood"].iloc[0]
@@ -105,23 +102,6 @@ def test_the_autoregressive_generator_trains_saves_and_generates_deterministical
     assert ll.shape == (s["test"].n_genes,) and np.isfinite(ll).all() and (ll < 0).all()
     real_walk, walk = walks(back, s["test"], n=8)
     assert walk.shape == real_walk.shape
-
-
-def test_a_direct_level_sampler_gives_every_head_the_level_and_the_position():
-    """With ``direct`` and a level condition, two levels give two different distributions at
-    the first mark's head even with the GRU's output held at zero (the level reaches the head
-    itself), and the likelihood is a finite mean per bin and mark."""
-    from simplechrome.models.autoregressive import BinSampler
-
-    torch.manual_seed(0)
-    g = BinSampler(n_marks=2, n_bins=6, n_outputs=1, hidden=8, layers=1, emb=4, vocab=5,
-                   pool=2, direct=True)  # fmt: skip
-    e = g.embed(torch.tensor([-1.0, 2.0]))
-    side = g._side(e, torch.arange(6))
-    assert side.shape == (2, 6, 8)
-    logits = g._logits(0, torch.zeros(2, 6, 8), torch.zeros(2, 6, 0, dtype=torch.long), side)
-    assert not torch.allclose(logits[0], logits[1])
-    assert not torch.allclose(logits[0, 0], logits[0, 5])  # the position, too
 
 
 def test_level_buckets_put_the_genes_with_no_reads_apart():

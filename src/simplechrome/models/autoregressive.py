@@ -90,7 +90,6 @@ class BinSampler(SignalGrid):
         emb: int,
         vocab: int,
         pool: int,
-        direct: bool = False,
         level_buckets: int = 0,
     ) -> None:
         super().__init__(n_marks)
@@ -100,16 +99,12 @@ class BinSampler(SignalGrid):
         self.register_buffer("edges", torch.full((n_marks, vocab - 2), float("inf")))
         self.register_buffer("table", torch.zeros(n_marks, vocab, pool))
         self.condition = Condition(n_outputs, emb)
-        self.direct = direct
-        if direct and n_outputs == 1:  # a level through a small network, not a line
-            self.level_net = nn.Sequential(nn.GELU(), nn.Linear(emb, emb))
         self.level_buckets = level_buckets if n_outputs == 1 else 0
         if self.level_buckets:
             # the lowest training level (no reads: RPKM 0) is a bucket of its own, the rest
             # quantile buckets; each bucket's vector is added to the level's line
             self.register_buffer("level_edges", torch.full((self.level_buckets - 1,), torch.inf))
             self.level_bucket = nn.Embedding(self.level_buckets, emb)
-        extra = 2 * emb if direct else 0  # the condition and the position, to every head
         # the previous bin's tokens (an extra "start" token per mark before the first bin)
         self.previous = nn.Embedding(n_marks * (vocab + 1), emb)
         self.position = nn.Embedding(n_bins, emb)
@@ -118,9 +113,7 @@ class BinSampler(SignalGrid):
         # the marks already drawn at this bin, for the next mark's head
         self.current = nn.Embedding(n_marks * vocab, emb)
         self.heads = nn.ModuleList(
-            nn.Sequential(
-                nn.Linear(hidden + m * emb + extra, hidden), nn.GELU(), nn.Linear(hidden, vocab)
-            )
+            nn.Sequential(nn.Linear(hidden + m * emb, hidden), nn.GELU(), nn.Linear(hidden, vocab))
             for m in range(n_marks)
         )
 
@@ -175,14 +168,11 @@ class BinSampler(SignalGrid):
         self.level_edges.copy_(torch.as_tensor(edges, dtype=torch.float32))
 
     def embed(self, c: torch.Tensor) -> torch.Tensor:
-        """The condition's vector (with ``direct`` and a level: through a small network too;
-        with ``level_buckets``: plus the level's bucket vector)."""
+        """The condition's vector (with ``level_buckets``: plus the level's bucket vector)."""
         e = self.condition(c)
         if self.level_buckets:
             b = torch.searchsorted(self.level_edges, c.float().reshape(-1).contiguous())
             e = e + self.level_bucket(b)
-        if self.direct and hasattr(self, "level_net"):
-            e = e + self.level_net(e)
         return e
 
     def _h0(self, e: torch.Tensor) -> torch.Tensor:
@@ -193,25 +183,14 @@ class BinSampler(SignalGrid):
             .contiguous()
         )
 
-    def _logits(
-        self, m: int, h: torch.Tensor, drawn: torch.Tensor, side: torch.Tensor | None
-    ) -> torch.Tensor:
-        """Mark ``m``'s token logits from the GRU's output ``h`` (..., hidden), the tokens
-        ``drawn`` (..., m) of the marks before it at the same bin and, with ``direct``, the
-        condition and position ``side`` (..., 2 * emb)."""
-        parts = [h] if side is None else [h, side]
-        if m > 0:
-            offset = torch.arange(m, device=h.device) * self.vocab
-            parts.append(self.current(drawn + offset).flatten(-2))
-        return self.heads[m](torch.cat(parts, dim=-1))
-
-    def _side(self, e: torch.Tensor, bins: torch.Tensor) -> torch.Tensor | None:
-        """With ``direct``: the condition ``e`` (batch, emb) and the positions ``bins`` as
-        (batch, steps, 2 * emb); otherwise None."""
-        if not self.direct:
-            return None
-        pos = self.position(bins)[None].expand(len(e), -1, -1)
-        return torch.cat([e[:, None].expand(-1, len(bins), -1), pos], dim=2)
+    def _logits(self, m: int, h: torch.Tensor, drawn: torch.Tensor) -> torch.Tensor:
+        """Mark ``m``'s token logits from the GRU's output ``h`` (..., hidden) and the tokens
+        ``drawn`` (..., m) of the marks before it at the same bin."""
+        if m == 0:
+            return self.heads[0](h)
+        offset = torch.arange(m, device=h.device) * self.vocab
+        cur = self.current(drawn + offset).flatten(-2)
+        return self.heads[m](torch.cat([h, cur], dim=-1))
 
     def log_likelihood(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         """Per gene, the mean log-probability of its tokens (per bin and mark)."""
@@ -221,11 +200,10 @@ class BinSampler(SignalGrid):
         e = self.embed(c)
         bins = torch.arange(self.n_bins, device=x.device)
         h, _ = self.rnn(self._inputs(before, e, bins), self._h0(e))  # (batch, bins, hidden)
-        side = self._side(e, bins)
         here = tok.permute(0, 2, 1)  # (batch, bins, marks)
         total = x.new_zeros(len(x))
         for m in range(self.n_marks):
-            logp = torch.log_softmax(self._logits(m, h, here[..., :m], side), dim=-1)
+            logp = torch.log_softmax(self._logits(m, h, here[..., :m]), dim=-1)
             total = total + logp.gather(-1, here[..., m : m + 1]).squeeze(-1).sum(1)
         return total / (self.n_marks * self.n_bins)
 
@@ -250,11 +228,9 @@ class BinSampler(SignalGrid):
             bins = torch.tensor([t], device=noise.device)
             out, h = self.rnn(self._inputs(before, e, bins), h)
             out = out[:, 0]
-            side = None if not self.direct else self._side(e, bins)[:, 0]
             drawn = torch.zeros(n, self.n_marks, dtype=torch.long, device=noise.device)
             for m in range(self.n_marks):
-                logits = self._logits(m, out, drawn[:, :m], side)
-                cdf = torch.softmax(logits, dim=-1).cumsum(-1)
+                cdf = torch.softmax(self._logits(m, out, drawn[:, :m]), dim=-1).cumsum(-1)
                 k = torch.searchsorted(cdf, u[:, 0, m, t, None].contiguous()).clamp(
                     max=self.vocab - 1
                 )[:, 0]
@@ -281,12 +257,10 @@ class AutoregressiveGenerator(GridModel):
     ``hidden`` and ``layers``: the GRU's; ``emb``: each embedding's width; ``vocab``: tokens
     per mark (one empty, the rest quantile buckets of non-empty values); ``pool``: the values
     each bucket keeps to draw from. Generated values are training values, on the grid by
-    construction (``quantize`` only says whether tokens read values within half
-    a grid step as equal; off, within 1e-6). ``direct`` (under trial, off by default) also
-    gives every head the condition and the position, and passes a level through a small
-    network rather than a line. ``level_buckets`` (under trial, 0: off) adds to a level's
-    vector one of its bucket: the genes with no reads (the lowest level) apart, the others by
-    quantile. On E012's training genes the 278 with no reads average -0.18 in H3K27me3
+    construction (``quantize`` only says whether tokens read values within half a grid step
+    as equal; off, within 1e-6). ``level_buckets`` (under trial, 0: off) adds to a level's
+    vector one of its bucket: the genes with no reads (the lowest level) apart, the others
+    by quantile. On E012's training genes the 278 with no reads average -0.18 in H3K27me3
     (standardised) against +0.24 for the lowest tenth of the expressed ones: a step at zero
     that a line through the level does not draw. Trained by ``gan train --generator
     autoregressive``; measured by the same ``gan quality``.
@@ -304,12 +278,11 @@ class AutoregressiveGenerator(GridModel):
         vocab: int = 48,
         pool: int = 32,
         quantize: bool = True,
-        direct: bool = False,
         level_buckets: int = 0,
     ) -> None:
         super().__init__(n_marks, n_bins, n_outputs, quantize=quantize)
         self.generator = BinSampler(
-            n_marks, n_bins, n_outputs, hidden, layers, emb, vocab, pool, direct, level_buckets
+            n_marks, n_bins, n_outputs, hidden, layers, emb, vocab, pool, level_buckets
         )
 
     def fit_grid(self, raw: np.ndarray, levels: np.ndarray | None = None) -> None:
