@@ -369,9 +369,11 @@ def generator_verdict(runs: list[dict[str, Any]], *, complete: bool = True) -> s
     ``GENERATOR_CELLS`` with ``GENERATOR_SEEDS`` seeds) and none has missed, ``not yet judged``:
     a few runs that meet every line do not make the claim hold."""
     met = [all(generator_lines(q).values()) for q in runs]
-    if not met or not all(met):
-        return "does not hold" if complete or met else "not yet judged"
-    return "holds" if complete else "not yet judged"
+    if not all(met):
+        return "does not hold"
+    if not complete:
+        return "not yet judged"
+    return "holds" if met else "does not hold"  # no run: nothing shown
 
 
 def _gan(found: list[Results], out: list[Verdict]) -> None:
