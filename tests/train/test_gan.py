@@ -17,6 +17,7 @@ from simplechrome.interpret.gan import (
     gan_quality,
     level_matched_groups,
     mark_correlations,
+    population_trend_r,
     profile_correlations,
     real_reference,
     training_zero_fraction,
@@ -123,6 +124,27 @@ def test_regression_gan_conditions_on_the_level(synthetic):
     assert list(same) == list(gan.marks) and all(r == pytest.approx(1.0) for r in same.values())
 
 
+def test_population_trend_r_is_the_noiseless_trends_correlation_with_the_genes():
+    """Genes drawn around a known shallow trend: the estimate from the genes alone matches the
+    correlation of their trend with the known one (averaged over draws), for a flat mark the
+    sampling noise dominates and for a steep one it does not."""
+    rng = np.random.default_rng(0)
+    steps, per_step = 9, 400
+    truth = np.stack([np.sin(np.linspace(0, 3, steps)), np.linspace(0, 1, steps)], axis=1)
+    truth *= [0.25, 1.0]  # a shallow trend beside a steep one, noise sd 1 per gene
+    groups = [np.repeat(np.arange(steps), per_step) == k for k in range(steps)]
+    estimated, actual = [], []
+    for _ in range(30):
+        x = np.repeat(truth, per_step, axis=0) + rng.normal(size=(steps * per_step, 2))
+        trend = np.stack([x[g].mean(0) for g in groups])
+        actual.append([np.corrcoef(truth[:, i], trend[:, i])[0, 1] for i in range(2)])
+        estimated.append(list(population_trend_r(x, groups, ["flat", "steep"], halves=50,
+                                                 seed=len(actual)).values()))  # fmt: skip
+    actual, estimated = np.mean(actual, axis=0), np.mean(estimated, axis=0)
+    assert 0.8 < actual[0] < 0.95 and actual[1] > 0.99
+    np.testing.assert_allclose(estimated, actual, atol=0.03)
+
+
 def _levels(rng, n: int, zero_share: float, name: str) -> HistoneData:
     """Regression genes whose levels are zero (tied) for ``zero_share`` of them."""
     y = np.where(rng.random(n) < zero_share, 0.0, rng.gamma(2.0, 2.0, n)).astype(np.float32)
@@ -197,6 +219,8 @@ def test_real_reference_compares_in_the_test_class_mix_and_shows_the_population_
     assert q["max_corr_gap_train"] == pytest.approx(q["max_corr_gap"])
     assert q["zero_fraction"]["training"] == pytest.approx(q["zero_fraction"]["real"])
     assert q["walk_trend_r_train"] == pytest.approx(q["walk_trend_r"])
+    assert set(q["walk_reference_train"]) == set(gan.marks)
+    assert all(0.0 <= r <= 1.0 for r in q["walk_reference_train"].values())
     assert q["reference"]["max_corr_gap"]["low"] == pytest.approx(0.0, abs=1e-9)
 
 

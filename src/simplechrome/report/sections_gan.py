@@ -114,11 +114,13 @@ def gan_report(tables: dict, *, title: str) -> list[Section]:
                         ("real", "real: genes by rising expression")):  # fmt: skip
         steps = _arrays(walk[walk["walk"] == name], "step")
         walks.append((label, np.stack([x for _, x in steps])))
+    # measured before the count was recorded (2026-12-05): 256 draws
+    draws = f"{q.get('walk_draws', 256):,} draws, averaged"
     views = Section(
         "GAN: what combinations of marks go with expression?",
         text=(
             "Left of each pair of rows: genes the GAN generates, right: real test genes. The walk "
-            "holds the generator's noise fixed (256 draws, averaged) and moves its condition from "
+            f"holds the generator's noise fixed ({draws}) and moves its condition from "
             "low to high expression; the real view averages real genes in "
             f"{len(walks[1][1])} groups of rising expression. Each mark's row is labelled with "
             "the correlation between the two trends of its mean signal. Marks that brighten or "
