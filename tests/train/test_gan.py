@@ -124,6 +124,32 @@ def test_regression_gan_conditions_on_the_level(synthetic):
     assert list(same) == list(gan.marks) and all(r == pytest.approx(1.0) for r in same.values())
 
 
+def test_a_level_walk_step_averages_over_its_groups_levels():
+    """A generator whose signal jumps at level 0 (as genes with no reads do): a step over the
+    levels 0, 0, 0, 2, 2 reads the jump's share of the group (0.6), not its median's (1.0);
+    a step without levels reads NaN, and each draw keeps its rank across the steps."""
+    from types import SimpleNamespace
+
+    from simplechrome.interpret.gan import _level_walk
+
+    class Module:
+        def eval(self):
+            return self
+
+        def noise(self, n, generator):
+            return torch.randn(n, 3, generator=generator)
+
+        def generator(self, noise, c):
+            return (c == 0).float()[:, None, None].expand(-1, 1, 2) + 0 * noise[:, :1, None]
+
+    gan = SimpleNamespace(module=Module(), transform=SimpleNamespace(scale_y=lambda y: y))
+    sets = [np.array([0.0, 0.0, 0.0, 2.0, 2.0]), np.array([]), np.array([2.0, 3.0])]
+    walk = _level_walk(gan, sets, n=1000, seed=0)
+    assert walk.shape == (3, 1, 2)
+    assert walk[0] == pytest.approx(0.6, abs=1e-3)
+    assert np.isnan(walk[1]).all() and walk[2] == pytest.approx(0.0)
+
+
 def test_population_trend_r_is_the_noiseless_trends_correlation_with_the_genes():
     """Genes drawn around a known shallow trend: the estimate from the genes alone matches the
     correlation of their trend with the known one (averaged over draws), for a flat mark the

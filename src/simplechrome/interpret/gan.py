@@ -21,7 +21,8 @@ The measures (``gan_quality(...).numbers``, what ``simplechrome gan quality`` wr
   trained on the real training genes.
 - ``zero_fraction``: the fraction of bins reading exactly zero, per mark, real and generated.
 - ``walk_trend_r`` per mark: the generator's walk from low to high expression (noise fixed, the
-  condition moved) against real test genes in groups of rising expression: the correlation of
+  condition moved through each group's levels) against real test genes in groups of rising
+  expression: the correlation of
   the two trends of each mark's mean signal. ``walk_ceiling``: the same correlation between
   the real training and test genes' trends, the training genes grouped at the test groups'
   levels (``level_matched_groups``; on E012 only 0.67 for H3K9me3, whose trend is shallow:
@@ -39,11 +40,11 @@ measure is also given for the real training genes standing in for generated ones
   training genes' of the same class (the distribution the generator was shown);
   ``zero_fraction["training"]``: the training genes' zero fraction per class, weighted to the
   test genes' class mix (what a generator that reproduced its training genes would give);
-  ``walk_trend_r_train`` per mark: the walk's trends against the training genes' trends, at
-  the same levels; ``walk_reference_train`` per mark: what a generator that drew from the
-  training genes' population (not the genes themselves) would reach there, the training
-  trend's own sampling noise being the limit (``population_trend_r``; on E012 H3K9me3, whose
-  trend is shallow, under 0.9: RESULTS.md section 4).
+  ``walk_trend_r_train`` per mark: the generator's walk through the training genes' levels in
+  the same groups against the training genes' trends; ``walk_reference_train`` per mark: what
+  a generator that drew from the training genes' population (not the genes themselves) would
+  reach there in expectation, the training trend's own sampling noise being the limit
+  (``population_trend_r``; E012's H3K9me3 trend is shallow: RESULTS.md section 4).
 """
 
 from __future__ import annotations
@@ -313,32 +314,65 @@ def training_zero_fraction(gan: GANModel, train: HistoneData, y: np.ndarray) -> 
     return dict(zip(gan.marks, map(float, mixed), strict=True))
 
 
+def _level_walk(gan: GANModel, level_sets: list[np.ndarray], *, n: int, seed: int) -> np.ndarray:
+    """A level generator's walk, ``(steps, marks, bins)``: per step ``n`` generated genes
+    averaged, each draw's noise held fixed across the steps and its level at the same rank
+    (a fixed quantile) of every step's levels ``level_sets``. A step's mean so averages over
+    its genes' levels as the real group's mean does: at the group's median level alone it
+    misreads a group whose signal jumps within it (E012's lowest test group: genes with no
+    reads beside barely expressed ones). A step without levels reads NaN."""
+    m = gan.module.eval()
+    noise = m.noise(n, torch.Generator().manual_seed(seed))
+    rank = np.random.default_rng(seed).permutation((np.arange(n) + 0.5) / n)
+    profiles = []
+    with torch.inference_mode():
+        for lv in level_sets:
+            if len(lv) == 0:
+                profiles.append(None)
+                continue
+            at = np.quantile(lv, rank, method="inverted_cdf")
+            c = torch.as_tensor(gan.transform.scale_y(at), dtype=torch.float32)
+            profiles.append(m.generator(noise, c).mean(0).numpy())
+    shape = next(p.shape for p in profiles if p is not None)
+    return np.stack([np.full(shape, np.nan) if p is None else p for p in profiles])
+
+
 def walks(gan: GANModel, test: HistoneData, *, n: int = WALK_DRAWS, seed: int = 0):
     """The real view and the generator's walk, ``(steps, marks, bins)`` each.
 
     Real: test genes in groups of rising expression. Generated: the noise held fixed (``n``
     draws, averaged: ``WALK_DRAWS``) and the condition moved: for a level GAN through the real
-    groups' median levels (so the two walks are compared at the same expression), for a class
-    GAN from the low to the high class embedding in as many steps.
+    groups' levels (``_level_walk``, so the two walks are compared at the same expression),
+    for a class GAN from the low to the high class embedding in as many steps.
     """
     x = gan.transformed(test)
     groups = expression_groups(test)
     real = np.stack([x[g].mean(0) for g in groups])
+    if gan.task == "regression":
+        level = levels(test)
+        return real, _level_walk(gan, [level[g] for g in groups], n=n, seed=seed)
     m = gan.module.eval()
     noise = m.noise(n, torch.Generator().manual_seed(seed))
     profiles = []
     with torch.inference_mode():
-        if gan.task == "regression":
-            level = levels(test)
-            for g in groups:
-                c = torch.full((n,), float(gan.transform.scale_y(np.median(level[g]))))
-                profiles.append(m.generator(noise, c).mean(0).numpy())
-        else:
-            ends = m.generator.condition(torch.tensor([0, 1]))
-            for a in np.linspace(0.0, 1.0, len(groups)):
-                e = (1 - a) * ends[0] + a * ends[1]
-                profiles.append(m.generator(noise, embedded=e[None]).mean(0).numpy())
+        ends = m.generator.condition(torch.tensor([0, 1]))
+        for a in np.linspace(0.0, 1.0, len(groups)):
+            e = (1 - a) * ends[0] + a * ends[1]
+            profiles.append(m.generator(noise, embedded=e[None]).mean(0).numpy())
     return real, np.stack(profiles)
+
+
+def training_walk(
+    gan: GANModel, train: HistoneData, test: HistoneData, *, n: int = WALK_DRAWS, seed: int = 0
+) -> np.ndarray | None:
+    """A level generator's walk through the training genes' levels in the test groups
+    (``level_matched_groups``): the counterpart of their trend (``training_trends``). ``None``
+    for a class GAN, whose walk does not read levels."""
+    if gan.task != "regression":
+        return None
+    level = levels(train)
+    groups = level_matched_groups(test, train)
+    return _level_walk(gan, [level[g] for g in groups], n=n, seed=seed)
 
 
 def _profile_rows(arr: np.ndarray, marks: list[str], **labels: Any) -> pd.DataFrame:
@@ -374,6 +408,8 @@ def gan_quality(
     trend_real, trend_fake = real_walk.mean(axis=2), fake_walk.mean(axis=2)  # (steps, marks)
     reference = real_reference(gan, train, test, seed=seed)
     trend_train = training_trends(gan, train, test)
+    train_walk = training_walk(gan, train, test, seed=seed)
+    trend_fake_train = trend_fake if train_walk is None else train_walk.mean(axis=2)
     numbers: dict[str, Any] = {
         "cell": test.cell,
         "n_test_genes": int(test.n_genes),
@@ -400,7 +436,7 @@ def gan_quality(
         "walk_draws": WALK_DRAWS,
         "walk_trend_r": trend_r(trend_real, trend_fake, marks),
         "walk_ceiling": trend_r(trend_train, trend_real, marks),
-        "walk_trend_r_train": trend_r(trend_train, trend_fake, marks),
+        "walk_trend_r_train": trend_r(trend_train, trend_fake_train, marks),
         "walk_reference_train": walk_reference(gan, train, test),
         "reference": reference,
         "sliced_wasserstein": float(
