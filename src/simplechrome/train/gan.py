@@ -266,9 +266,13 @@ class GANModel(TrainedModel):
     @classmethod
     def saved_params(cls, name: str, hparams: dict[str, Any]) -> dict[str, Any]:
         # GAN files written before whole-read decisions (or placed reads) existed were made
-        # without them
+        # without them; autoregressive files before level buckets (the default since
+        # 2026-12-05), without those
         params = models.get(name).module_params()
-        return {k: False for k in ("atoms", "reads") if k in params} | hparams
+        old = {k: False for k in ("atoms", "reads") if k in params}
+        if "level_buckets" in params:
+            old["level_buckets"] = 0
+        return old | hparams
 
     def _load_state(self, state: dict[str, torch.Tensor]) -> None:
         unit = self.module.generator.unit
