@@ -3,7 +3,7 @@ training and validation genes only.
 
 A real group's mean averages over its genes' levels. Until 2026-12-05 the generator's step was
 drawn at the group's median level alone; now it is drawn over the group's levels
-(``interpret.gan._level_walk``). This prints both walks' trend r against the training genes'
+(``interpret.gan.level_walk``). This prints both walks' trend r against the training genes'
 trend, at the groups of the validation genes, resampled to a class mix (``--high-share``; the
 published test block is 35% high on E012, against 61% for the training block, so its lowest
 group holds more genes with no reads):
@@ -24,10 +24,10 @@ import torch
 from simplechrome.api import _model, run_splits
 from simplechrome.interpret.gan import (
     WALK_DRAWS,
-    _level_walk,
     classes,
     expression_groups,
     level_matched_groups,
+    level_walk,
     levels,
     training_trends,
     trend_r,
@@ -58,7 +58,7 @@ def main(argv=None) -> None:
     over = [level[g] for g in level_matched_groups(valid, train)]
     out = {}
     for name, sets in (("median", at_median), ("over_levels", over)):
-        walk = _level_walk(gan, sets, n=WALK_DRAWS, seed=0).mean(axis=2)
+        walk = level_walk(gan, sets, n=WALK_DRAWS, seed=0).mean(axis=2)
         out[name] = {m: round(r, 3) for m, r in trend_r(trend, walk, gan.marks).items()}
     print(json.dumps({"run": args.run, "high_share": args.high_share, **out}, indent=1))
 

@@ -126,13 +126,13 @@ def test_regression_gan_conditions_on_the_level(synthetic):
     assert list(same) == list(gan.marks) and all(r == pytest.approx(1.0) for r in same.values())
 
 
-def test_a_level_walk_step_averages_over_its_groups_levels():
+def test_alevel_walk_step_averages_over_its_groups_levels():
     """A generator whose signal jumps at level 0 (as genes with no reads do): a step over the
     levels 0, 0, 0, 2, 2 reads the jump's share of the group (0.6), not its median's (1.0);
     a step without levels reads NaN, and each draw keeps its rank across the steps."""
     from types import SimpleNamespace
 
-    from simplechrome.interpret.gan import _level_walk
+    from simplechrome.interpret.gan import level_walk
 
     class Module:
         def eval(self):
@@ -146,7 +146,7 @@ def test_a_level_walk_step_averages_over_its_groups_levels():
 
     gan = SimpleNamespace(module=Module(), transform=SimpleNamespace(scale_y=lambda y: y))
     sets = [np.array([0.0, 0.0, 0.0, 2.0, 2.0]), np.array([]), np.array([2.0, 3.0])]
-    walk = _level_walk(gan, sets, n=1000, seed=0)
+    walk = level_walk(gan, sets, n=1000, seed=0)
     assert walk.shape == (3, 1, 2)
     assert walk[0] == pytest.approx(0.6, abs=1e-3)
     assert np.isnan(walk[1]).all() and walk[2] == pytest.approx(0.0)

@@ -22,8 +22,8 @@ The measures (``gan_quality(...).numbers``, what ``simplechrome gan quality`` wr
 - ``zero_fraction``: the fraction of bins reading exactly zero, per mark, real and generated.
 - ``walk_trend_r`` per mark: the generator's walk from low to high expression (noise fixed, the
   condition moved through each group's levels) against real test genes in groups of rising
-  expression: the correlation of
-  the two trends of each mark's mean signal. ``walk_ceiling``: the same correlation between
+  expression: the correlation of the two trends of each mark's mean signal.
+  ``walk_ceiling``: the same correlation between
   the real training and test genes' trends, the training genes grouped at the test groups'
   levels (``level_matched_groups``; on E012 only 0.67 for H3K9me3, whose trend is shallow:
   RESULTS.md section 4).
@@ -324,7 +324,7 @@ def training_zero_fraction(gan: GANModel, train: HistoneData, y: np.ndarray) -> 
     return dict(zip(gan.marks, map(float, mixed), strict=True))
 
 
-def _level_walk(gan: GANModel, level_sets: list[np.ndarray], *, n: int, seed: int) -> np.ndarray:
+def level_walk(gan: GANModel, level_sets: list[np.ndarray], *, n: int, seed: int) -> np.ndarray:
     """A level generator's walk, ``(steps, marks, bins)``: per step ``n`` generated genes
     averaged, each draw's noise held fixed across the steps and its level at the same rank
     (a fixed quantile) of every step's levels ``level_sets``. A step's mean so averages over
@@ -352,7 +352,7 @@ def walks(gan: GANModel, test: HistoneData, *, n: int = WALK_DRAWS, seed: int = 
 
     Real: test genes in groups of rising expression. Generated: the noise held fixed (``n``
     draws, averaged: ``WALK_DRAWS``) and the condition moved: for a level GAN through the real
-    groups' levels (``_level_walk``, so the two walks are compared at the same expression),
+    groups' levels (``level_walk``, so the two walks are compared at the same expression),
     for a class GAN from the low to the high class embedding in as many steps.
     """
     x = gan.transformed(test)
@@ -360,7 +360,7 @@ def walks(gan: GANModel, test: HistoneData, *, n: int = WALK_DRAWS, seed: int = 
     real = np.stack([x[g].mean(0) for g in groups])
     if gan.task == "regression":
         level = levels(test)
-        return real, _level_walk(gan, [level[g] for g in groups], n=n, seed=seed)
+        return real, level_walk(gan, [level[g] for g in groups], n=n, seed=seed)
     m = gan.module.eval()
     noise = m.noise(n, torch.Generator().manual_seed(seed))
     profiles = []
@@ -382,7 +382,7 @@ def training_walk(
         return None
     level = levels(train)
     groups = level_matched_groups(test, train)
-    return _level_walk(gan, [level[g] for g in groups], n=n, seed=seed)
+    return level_walk(gan, [level[g] for g in groups], n=n, seed=seed)
 
 
 def _profile_rows(arr: np.ndarray, marks: list[str], **labels: Any) -> pd.DataFrame:
