@@ -168,3 +168,72 @@ def test_a_file_from_before_level_buckets_loads_as_it_was_made(synthetic, tmp_pa
     assert back.module.generator.level_buckets == 0
     y = np.array([0.0, 2.0, 6.0])
     assert np.array_equal(back.generate(y, seed=2), model.generate(y, seed=2))
+
+
+def test_summary_tokens_put_genes_with_no_reads_apart_and_bucket_the_rest():
+    """A gene whose bins hold no reads has summary token 0; the others fall in quantile
+    buckets of their mean reads, fitted on the training genes (80 genes with reads, 4
+    buckets: 20 each, in the order of their means)."""
+    m = models.create("autoregressive", n_marks=1, n_bins=10, n_outputs=2, summary=6, **SMALL)
+    m.set_scale(np.full(1, 0.4), np.full(1, 0.5), np.full(1, 0.74))
+    rng = np.random.default_rng(2)
+    raw = np.zeros((100, 1, 10))
+    raw[20:] = rng.poisson(rng.uniform(0.2, 5.0, (80, 1, 1)), (80, 1, 10)) * 0.74
+    raw[20:, 0, 0] += 0.74  # every one of them holds reads
+    m.fit_grid(raw)
+    g = m.generator
+    x = g.transformed(torch.tensor(raw, dtype=torch.float32))
+    s = g.summary_tokens(x, g.tokens(x))[:, 0].numpy()
+    assert (s[:20] == 0).all() and (s[20:] > 0).all()
+    order = np.argsort(raw[20:, 0].mean(1), kind="stable")
+    assert (np.diff(s[20:][order]) >= 0).all()
+    assert np.bincount(s[20:], minlength=6)[1:].tolist() == [16, 16, 16, 16, 16]
+
+
+def test_a_generator_with_summaries_trains_and_draws_the_same_genes_from_the_same_noise(
+    tmp_path, synthetic
+):
+    """With ``summary`` the model draws each mark's summary token from the noise's own
+    uniforms, then the bins: same noise, same genes; saved and loaded, the same again; the
+    likelihood (summary and bins) is finite and below 0."""
+    s = synthetic.splits
+    model = fit("autoregressive", s["train"], s["valid"], config=FAST,
+                model_params={**SMALL, "summary": 6})  # fmt: skip
+    g = model.module.generator
+    assert g.noise_size == 2 * 5 * 100 + 5 and torch.isfinite(g.summary_edges).all()
+    y = np.array([0, 1, 1, 0])
+    a = model.generate(y, seed=3)
+    assert a.shape == (4, 5, 100) and np.array_equal(a, model.generate(y, seed=3))
+    model.save(tmp_path / "s.pt")
+    back = TrainedModel.load(tmp_path / "s.pt")
+    assert np.array_equal(back.generate(y, seed=3), a)
+    ll = back.per_gene(s["test"])["log_likelihood"]
+    assert np.isfinite(ll).all() and (ll < 0).all()
+
+
+def test_summary_tokens_are_drawn_from_their_own_uniforms_by_their_distribution():
+    """With the summary logits replaced by fixed ones, the share of each summary token drawn
+    is that distribution, and the bins' noise is untouched: the same bin noise with other
+    summary uniforms gives the bins the same uniforms."""
+    m = models.create("autoregressive", n_marks=2, n_bins=4, n_outputs=2, summary=4, **SMALL)
+    m.set_scale(np.full(2, 0.4), np.full(2, 0.5), np.full(2, 0.74))
+    m.fit_grid(np.random.default_rng(0).poisson(1.0, (50, 2, 4)) * 0.74)
+    g = m.generator
+    target = torch.tensor([0.1, 0.6, 0.3, 0.0])
+    g._summary_logits = lambda mark, e, drawn: torch.log(target.clamp(min=1e-12)).expand(
+        len(e), -1
+    )
+    seen = []
+    g._with_summary = lambda e, s: (seen.append(s.clone()), e)[1]
+    noise = m.noise(3000, torch.Generator().manual_seed(1))
+    with torch.inference_mode():
+        a = m(noise, torch.zeros(3000))
+        other = noise.clone()
+        other[:, g.noise_size - 2 :] = -other[:, g.noise_size - 2 :]
+        b = m(other, torch.zeros(3000))
+    s = seen[0].numpy()
+    for mark in range(2):
+        share = np.bincount(s[:, mark], minlength=4) / len(s)
+        np.testing.assert_allclose(share, target.numpy(), atol=0.02)
+    assert torch.equal(a, b)  # _with_summary ignores s here: the bins saw the same noise
+    assert not np.array_equal(seen[1].numpy(), s)
