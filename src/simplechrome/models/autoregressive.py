@@ -331,9 +331,10 @@ class AutoregressiveGenerator(GridModel):
     means), and the bins then read it beside the condition: a gene's overall level per mark
     is drawn once, jointly over the marks, not carried bin to bin in the recurrent state. 16
     was set before any run; on validation genes it shrank the correlation gap to the training
-    genes (E100 seed 0: 0.013 / 0.025 against 0.062 / 0.037; docs/notes/generators.md); not
-    yet judged on the nine runs, so off by default. Trained by ``gan train`` (the default
-    generator); measured by ``gan quality``.
+    genes (E100 seed 0: 0.013 / 0.025 against 0.062 / 0.037; docs/notes/generators.md). On
+    the nine judged runs it met 45 of the 54 lines, as many as without it (the correlation gap
+    on every run; RESULTS.md section 4): a tie, so off by default. Trained by ``gan train``
+    (the default generator); measured by ``gan quality``.
     """
 
     def __init__(
