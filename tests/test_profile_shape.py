@@ -8,7 +8,7 @@ from tests.tool_modules import load_tool
 
 
 def test_the_right_shape_reaches_the_ceiling_and_a_shifted_one_does_not():
-    """A flat-ish mark (a small peak under noise sd 1): many draws of the right shape reach
+    """A flat-ish mark (a small peak under noise sd 0.3): many draws of the right shape reach
     about the ceiling, many draws of a peak moved by 8 bins stay far under it, and the
     spread ratio reads a halved peak as flatter."""
     tool = load_tool("profile_shape")

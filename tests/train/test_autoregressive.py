@@ -172,8 +172,8 @@ def test_a_file_from_before_level_buckets_loads_as_it_was_made(synthetic, tmp_pa
 
 def test_summary_tokens_put_genes_with_no_reads_apart_and_bucket_the_rest():
     """A gene whose bins hold no reads has summary token 0; the others fall in quantile
-    buckets of their mean reads, fitted on the training genes (80 genes with reads, 4
-    buckets: 20 each, in the order of their means)."""
+    buckets of their mean reads, fitted on the training genes (80 genes with reads, 5
+    buckets: 16 each, in the order of their means)."""
     m = models.create("autoregressive", n_marks=1, n_bins=10, n_outputs=2, summary=6, **SMALL)
     m.set_scale(np.full(1, 0.4), np.full(1, 0.5), np.full(1, 0.74))
     rng = np.random.default_rng(2)
@@ -220,9 +220,7 @@ def test_summary_tokens_are_drawn_from_their_own_uniforms_by_their_distribution(
     m.fit_grid(np.random.default_rng(0).poisson(1.0, (50, 2, 4)) * 0.74)
     g = m.generator
     target = torch.tensor([0.1, 0.6, 0.3, 0.0])
-    g._summary_logits = lambda mark, e, drawn: torch.log(target.clamp(min=1e-12)).expand(
-        len(e), -1
-    )
+    g._summary_logits = lambda mark, e, drawn: torch.log(target.clamp(min=1e-12)).expand(len(e), -1)
     seen = []
     g._with_summary = lambda e, s: (seen.append(s.clone()), e)[1]
     noise = m.noise(3000, torch.Generator().manual_seed(1))

@@ -126,7 +126,7 @@ def test_regression_gan_conditions_on_the_level(synthetic):
     assert list(same) == list(gan.marks) and all(r == pytest.approx(1.0) for r in same.values())
 
 
-def test_alevel_walk_step_averages_over_its_groups_levels():
+def test_a_level_walk_step_averages_over_its_groups_levels():
     """A generator whose signal jumps at level 0 (as genes with no reads do): a step over the
     levels 0, 0, 0, 2, 2 reads the jump's share of the group (0.6), not its median's (1.0);
     a step without levels reads NaN, and each draw keeps its rank across the steps."""
