@@ -235,33 +235,3 @@ def test_summary_tokens_are_drawn_from_their_own_uniforms_by_their_distribution(
         np.testing.assert_allclose(share, target.numpy(), atol=0.02)
     assert torch.equal(a, b)  # _with_summary ignores s here: the bins saw the same noise
     assert not np.array_equal(seen[1].numpy(), s)
-
-
-def test_regional_summary_tokens_read_each_region_of_each_mark_on_its_own():
-    """With ``summary_regions=2`` each mark has a token per half of the window, mark by mark
-    (mark 0's halves, then mark 1's): a gene with reads only in its first half of mark 1 has
-    token 0 for the second half, and each half's tokens follow that half's mean reads. The
-    noise has one uniform per token after the bins'."""
-    m = models.create("autoregressive", n_marks=2, n_bins=10, n_outputs=2, summary=5,
-                      summary_regions=2, **SMALL)  # fmt: skip
-    m.set_scale(np.full(2, 0.4), np.full(2, 0.5), np.full(2, 0.74))
-    rng = np.random.default_rng(4)
-    counts = rng.poisson(rng.uniform(0.5, 4.0, (60, 2, 1)), (60, 2, 10)) + 0.0
-    counts[:, :, [0, 5]] += 1.0
-    # off the grid, so that no two halves share a mean (a tie on an edge reads either way)
-    raw = np.where(counts > 0, counts + rng.uniform(-0.3, 0.3, counts.shape), 0.0) * 0.74
-    raw[:30, 1, 5:] = 0.0  # mark 1's second half empty in the first 30 genes
-    m.fit_grid(raw)
-    g = m.generator
-    assert g.n_summary == 4 and g.regions == [(0, 5), (5, 10)]
-    assert g.noise_size == 2 * 2 * 10 + 4
-    x = g.transformed(torch.tensor(raw, dtype=torch.float32))
-    s = g.summary_tokens(x, g.tokens(x)).numpy()
-    assert (s[:30, 3] == 0).all() and (s[30:, 3] > 0).all() and (s[:, :3] > 0).all()
-    for j, (mark, lo, hi) in enumerate([(0, 0, 5), (0, 5, 10), (1, 0, 5), (1, 5, 10)]):
-        keep = s[:, j] > 0
-        order = np.argsort(raw[keep, mark, lo:hi].mean(1), kind="stable")
-        assert (np.diff(s[keep, j][order]) >= 0).all()
-    with torch.inference_mode():
-        out = m(m.noise(8, torch.Generator().manual_seed(0)), torch.zeros(8))
-    assert out.shape == (8, 2, 10)

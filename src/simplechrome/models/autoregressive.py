@@ -92,19 +92,13 @@ class BinSampler(SignalGrid):
         pool: int,
         level_buckets: int = 0,
         summary: int = 0,
-        summary_regions: int = 1,
     ) -> None:
         super().__init__(n_marks)
         self.n_marks, self.n_bins, self.vocab, self.pool = n_marks, n_bins, vocab, pool
         self.layers, self.hidden = layers, hidden
-        # summary: one more uniform per mark and region, after the bins' (the bins' noise
-        # keeps its place); token j is mark j // regions, region j % regions
+        # summary: one more uniform per mark, after the bins' (the bins' noise keeps its place)
         self.summary = summary
-        self.summary_regions = summary_regions if summary else 1
-        self.n_summary = n_marks * self.summary_regions if summary else 0
-        cuts = np.linspace(0, n_bins, self.summary_regions + 1).round().astype(int)
-        self.regions = list(zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True))
-        self.noise_size = 2 * n_marks * n_bins + self.n_summary
+        self.noise_size = 2 * n_marks * n_bins + (n_marks if summary else 0)
         self.register_buffer("edges", torch.full((n_marks, vocab - 2), float("inf")))
         self.register_buffer("table", torch.zeros(n_marks, vocab, pool))
         self.condition = Condition(n_outputs, emb)
@@ -115,19 +109,17 @@ class BinSampler(SignalGrid):
             self.register_buffer("level_edges", torch.full((self.level_buckets - 1,), torch.inf))
             self.level_bucket = nn.Embedding(self.level_buckets, emb)
         if summary:
-            # each gene's mean reads per mark (and region of the window) as a token (0: no
-            # reads; the rest quantile buckets), drawn one after another before the bins;
-            # their vector joins the condition's
-            k = self.n_summary
-            self.register_buffer("summary_edges", torch.full((k, summary - 2), torch.inf))
-            self.summary_token = nn.Embedding(k * summary, emb)
+            # each gene's mean reads per mark as a token (0: no reads; the rest quantile
+            # buckets), drawn mark by mark before the bins; their vector joins the condition's
+            self.register_buffer("summary_edges", torch.full((n_marks, summary - 2), torch.inf))
+            self.summary_token = nn.Embedding(n_marks * summary, emb)
             self.summary_heads = nn.ModuleList(
                 nn.Sequential(
-                    nn.Linear((j + 1) * emb, hidden), nn.GELU(), nn.Linear(hidden, summary)
+                    nn.Linear((m + 1) * emb, hidden), nn.GELU(), nn.Linear(hidden, summary)
                 )
-                for j in range(k)
+                for m in range(n_marks)
             )
-            self.summary_vector = nn.Linear(k * emb, emb)
+            self.summary_vector = nn.Linear(n_marks * emb, emb)
         # the previous bin's tokens (an extra "start" token per mark before the first bin)
         self.previous = nn.Embedding(n_marks * (vocab + 1), emb)
         self.position = nn.Embedding(n_bins, emb)
@@ -148,13 +140,12 @@ class BinSampler(SignalGrid):
             edges, table = value_tokens(raw[:, m], self.vocab, self.pool)
             self.edges[m] = torch.as_tensor(edges, dtype=torch.float32)
             self.table[m] = torch.as_tensor(table, dtype=torch.float32)
-        qs = np.linspace(0, 1, self.summary)[1:-1]
-        for j in range(self.n_summary):
-            m, (lo, hi) = j // self.summary_regions, self.regions[j % self.summary_regions]
-            means = raw[:, m, lo:hi].mean(axis=1)
-            above = means[means > 0]
-            if above.size:
-                self.summary_edges[j] = torch.as_tensor(np.quantile(above, qs))
+            if self.summary:
+                means = raw[:, m].mean(axis=1)
+                above = means[means > 0]
+                qs = np.linspace(0, 1, self.summary)[1:-1]
+                if above.size:
+                    self.summary_edges[m] = torch.as_tensor(np.quantile(above, qs))
 
     def tokens(self, x: torch.Tensor) -> torch.Tensor:
         """Transformed signals ``(batch, marks, bins)`` -> tokens (long, same shape). A value
@@ -169,27 +160,25 @@ class BinSampler(SignalGrid):
         return out
 
     def summary_tokens(self, x: torch.Tensor, tok: torch.Tensor) -> torch.Tensor:
-        """Each gene's summary tokens ``(batch, marks * regions)``, mark by mark and region by
-        region: 0 if no bin of the region holds reads, else the region's mean reads' quantile
-        bucket (1 ...)."""
+        """Each gene's summary token per mark ``(batch, marks)``: 0 if no bin holds reads,
+        else its mean reads' quantile bucket (1 ...)."""
         raw = self.signal(x).clamp(min=0.0) * (tok > 0)
-        out = torch.zeros(len(x), self.n_summary, dtype=torch.long, device=x.device)
-        for j in range(self.n_summary):
-            m, (lo, hi) = j // self.summary_regions, self.regions[j % self.summary_regions]
-            mean = raw[:, m, lo:hi].mean(dim=1)
-            t = 1 + torch.searchsorted(self.summary_edges[j], mean.contiguous(), right=True)
-            out[:, j] = torch.where((tok[:, m, lo:hi] > 0).any(dim=1), t, torch.zeros_like(t))
+        mean = raw.mean(dim=2)
+        out = torch.zeros_like(mean, dtype=torch.long)
+        for m in range(self.n_marks):
+            t = 1 + torch.searchsorted(self.summary_edges[m], mean[:, m].contiguous(), right=True)
+            out[:, m] = torch.where((tok[:, m] > 0).any(dim=1), t, torch.zeros_like(t))
         return out
 
-    def _summary_logits(self, j: int, e: torch.Tensor, drawn: torch.Tensor) -> torch.Tensor:
-        """Summary token ``j``'s logits from the condition ``e`` and the summary tokens
-        ``drawn`` ``(batch, j)`` before it."""
-        offset = torch.arange(j, device=e.device) * self.summary
+    def _summary_logits(self, m: int, e: torch.Tensor, drawn: torch.Tensor) -> torch.Tensor:
+        """Mark ``m``'s summary logits from the condition ``e`` and the summary tokens
+        ``drawn`` ``(batch, m)`` of the marks before it."""
+        offset = torch.arange(m, device=e.device) * self.summary
         before = self.summary_token(drawn + offset).flatten(1)
-        return self.summary_heads[j](torch.cat([e, before], dim=1))
+        return self.summary_heads[m](torch.cat([e, before], dim=1))
 
     def _with_summary(self, e: torch.Tensor, summary: torch.Tensor) -> torch.Tensor:
-        offset = torch.arange(self.n_summary, device=e.device) * self.summary
+        offset = torch.arange(self.n_marks, device=e.device) * self.summary
         return e + self.summary_vector(self.summary_token(summary + offset).flatten(1))
 
     # -- the network -----------------------------------------------------------------------
@@ -258,9 +247,9 @@ class BinSampler(SignalGrid):
             # log p(summary) + log p(bins | summary): the joint of a gene and its own summary,
             # a lower bound on the gene's log-likelihood
             s = self.summary_tokens(x, tok)
-            for j in range(self.n_summary):
-                logp = torch.log_softmax(self._summary_logits(j, e, s[:, :j]), dim=-1)
-                total = total + logp.gather(-1, s[:, j : j + 1]).squeeze(-1)
+            for m in range(self.n_marks):
+                logp = torch.log_softmax(self._summary_logits(m, e, s[:, :m]), dim=-1)
+                total = total + logp.gather(-1, s[:, m : m + 1]).squeeze(-1)
             e = self._with_summary(e, s)
         bins = torch.arange(self.n_bins, device=x.device)
         h, _ = self.rnn(self._inputs(before, e, bins), self._h0(e))  # (batch, bins, hidden)
@@ -287,11 +276,11 @@ class BinSampler(SignalGrid):
         u = u_all[:, :n_bin_noise].view(n, 2, self.n_marks, self.n_bins)
         if self.summary:
             us = u_all[:, n_bin_noise:]
-            s = torch.zeros(n, self.n_summary, dtype=torch.long, device=noise.device)
-            for j in range(self.n_summary):
-                cdf = torch.softmax(self._summary_logits(j, e, s[:, :j]), dim=-1).cumsum(-1)
-                k = torch.searchsorted(cdf, us[:, j, None].contiguous())[:, 0]
-                s[:, j] = k.clamp(max=self.summary - 1)
+            s = torch.zeros(n, self.n_marks, dtype=torch.long, device=noise.device)
+            for m in range(self.n_marks):
+                cdf = torch.softmax(self._summary_logits(m, e, s[:, :m]), dim=-1).cumsum(-1)
+                k = torch.searchsorted(cdf, us[:, m, None].contiguous())[:, 0]
+                s[:, m] = k.clamp(max=self.summary - 1)
             e = self._with_summary(e, s)
         h = self._h0(e)
         before = torch.full((n, self.n_marks, 1), self.vocab, dtype=torch.long, device=noise.device)
@@ -344,9 +333,7 @@ class AutoregressiveGenerator(GridModel):
     was set before any run; on validation genes it shrank the correlation gap to the training
     genes (E100 seed 0: 0.013 / 0.025 against 0.062 / 0.037; docs/notes/generators.md). On
     the nine judged runs it met 45 of the 54 lines, as many as without it (the correlation gap
-    on every run; RESULTS.md section 4): a tie, so off by default. ``summary_regions`` (1: the
-    whole window) splits the window into that many equal regions, each mark's summary a token
-    per region, drawn mark by mark and region by region. Trained by ``gan train``
+    on every run; RESULTS.md section 4): a tie, so off by default. Trained by ``gan train``
     (the default generator); measured by ``gan quality``.
     """
 
@@ -364,21 +351,10 @@ class AutoregressiveGenerator(GridModel):
         quantize: bool = True,
         level_buckets: int = 16,
         summary: int = 0,
-        summary_regions: int = 1,
     ) -> None:
         super().__init__(n_marks, n_bins, n_outputs, quantize=quantize)
         self.generator = BinSampler(
-            n_marks,
-            n_bins,
-            n_outputs,
-            hidden,
-            layers,
-            emb,
-            vocab,
-            pool,
-            level_buckets,
-            summary,
-            summary_regions,
+            n_marks, n_bins, n_outputs, hidden, layers, emb, vocab, pool, level_buckets, summary
         )
 
     def fit_grid(self, raw: np.ndarray, levels: np.ndarray | None = None) -> None:
