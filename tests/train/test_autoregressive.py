@@ -235,3 +235,30 @@ def test_summary_tokens_are_drawn_from_their_own_uniforms_by_their_distribution(
         np.testing.assert_allclose(share, target.numpy(), atol=0.02)
     assert torch.equal(a, b)  # _with_summary ignores s here: the bins saw the same noise
     assert not np.array_equal(seen[1].numpy(), s)
+
+
+def test_feedback_reads_the_same_reads_so_far_in_training_as_in_drawing():
+    """With ``feedback`` the GRU reads each mark's mean reads over the bins before: the
+    sampler's running sums of what it drew and the likelihood's sums over a gene's own bins
+    must be one input, or the model learns from one and draws with another. Genes drawn by
+    an untrained model, then scored: every step's feedback input the same in both."""
+    m = models.create("autoregressive", n_marks=2, n_bins=12, n_outputs=2, feedback=True,
+                      **SMALL)  # fmt: skip
+    m.set_scale(np.full(2, 0.4), np.full(2, 0.5), np.full(2, 0.74))
+    m.fit_grid(np.random.default_rng(0).poisson(1.5, (80, 2, 12)) * 0.74)
+    g = m.generator
+    seen = []
+    inputs = g._inputs
+    g._inputs = lambda before, e, bins, so_far=None: (
+        seen.append(so_far),
+        inputs(before, e, bins, so_far),
+    )[1]  # noqa: E501
+    with torch.inference_mode():
+        x = m(m.noise(6, torch.Generator().manual_seed(2)), torch.zeros(6))
+        drawing = torch.cat(seen, dim=1)  # (genes, bins, marks), one step at a time
+        seen.clear()
+        g.log_likelihood(x, torch.zeros(6))
+    (scoring,) = seen
+    assert drawing.shape == scoring.shape == (6, 12, 2)
+    assert (drawing[:, 1:] > 0).any()  # reads were drawn, so the check has something to see
+    torch.testing.assert_close(drawing, scoring, atol=1e-5, rtol=1e-5)

@@ -92,6 +92,7 @@ class BinSampler(SignalGrid):
         pool: int,
         level_buckets: int = 0,
         summary: int = 0,
+        feedback: bool = False,
     ) -> None:
         super().__init__(n_marks)
         self.n_marks, self.n_bins, self.vocab, self.pool = n_marks, n_bins, vocab, pool
@@ -124,7 +125,10 @@ class BinSampler(SignalGrid):
         self.previous = nn.Embedding(n_marks * (vocab + 1), emb)
         self.position = nn.Embedding(n_bins, emb)
         self.start = nn.Linear(emb, layers * hidden)
-        self.rnn = nn.GRU((n_marks + 2) * emb, hidden, layers, batch_first=True)
+        # feedback: each mark's mean reads over the bins drawn so far, log1p, as inputs
+        self.feedback = feedback
+        width = (n_marks + 2) * emb + (n_marks if feedback else 0)
+        self.rnn = nn.GRU(width, hidden, layers, batch_first=True)
         # the marks already drawn at this bin, for the next mark's head
         self.current = nn.Embedding(n_marks * vocab, emb)
         self.heads = nn.ModuleList(
@@ -182,21 +186,33 @@ class BinSampler(SignalGrid):
         return e + self.summary_vector(self.summary_token(summary + offset).flatten(1))
 
     # -- the network -----------------------------------------------------------------------
-    def _inputs(self, before: torch.Tensor, e: torch.Tensor, bins: torch.Tensor) -> torch.Tensor:
+    def _inputs(
+        self,
+        before: torch.Tensor,
+        e: torch.Tensor,
+        bins: torch.Tensor,
+        so_far: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """The GRU's input at ``bins``: the previous bin's tokens ``(batch, marks, steps)``
-        (``vocab`` = start), the condition ``e`` ``(batch, emb)`` and the position."""
+        (``vocab`` = start), the condition ``e`` ``(batch, emb)`` and the position (with
+        ``feedback``: and ``so_far`` ``(batch, steps, marks)``, each mark's mean reads over the
+        bins before, log1p)."""
         offset = (torch.arange(self.n_marks, device=before.device) * (self.vocab + 1))[:, None]
         prev = self.previous(before + offset)  # (batch, marks, steps, emb)
         prev = prev.permute(0, 2, 1, 3).flatten(2)
         steps = prev.shape[1]
-        return torch.cat(
-            [
-                prev,
-                e[:, None].expand(-1, steps, -1),
-                self.position(bins)[None].expand(len(e), -1, -1),
-            ],
-            dim=2,
-        )
+        parts = [
+            prev,
+            e[:, None].expand(-1, steps, -1),
+            self.position(bins)[None].expand(len(e), -1, -1),
+        ]
+        if self.feedback:
+            parts.append(so_far)
+        return torch.cat(parts, dim=2)
+
+    def _so_far(self, total: torch.Tensor, bins: torch.Tensor) -> torch.Tensor:
+        """The feedback input from the reads summed over the bins before ``bins``."""
+        return torch.log1p(total / bins.clamp(min=1).to(total.dtype)[:, None])
 
     def fit_levels(self, levels: np.ndarray) -> None:
         """The level buckets' edges from the training genes' scaled levels: just above the
@@ -252,7 +268,13 @@ class BinSampler(SignalGrid):
                 total = total + logp.gather(-1, s[:, m : m + 1]).squeeze(-1)
             e = self._with_summary(e, s)
         bins = torch.arange(self.n_bins, device=x.device)
-        h, _ = self.rnn(self._inputs(before, e, bins), self._h0(e))  # (batch, bins, hidden)
+        so_far = None
+        if self.feedback:
+            # the reads the sampler will have drawn: a bin's value where its token is not empty
+            raw = (self.signal(x).clamp(min=0.0) * (tok > 0)).permute(0, 2, 1)
+            sums = torch.cat([torch.zeros_like(raw[:, :1]), raw.cumsum(1)[:, :-1]], dim=1)
+            so_far = self._so_far(sums, bins)
+        h, _ = self.rnn(self._inputs(before, e, bins, so_far), self._h0(e))
         here = tok.permute(0, 2, 1)  # (batch, bins, marks)
         for m in range(self.n_marks):
             logp = torch.log_softmax(self._logits(m, h, here[..., :m]), dim=-1)
@@ -287,7 +309,8 @@ class BinSampler(SignalGrid):
         raw = noise.new_zeros(n, self.n_marks, self.n_bins)
         for t in range(self.n_bins):
             bins = torch.tensor([t], device=noise.device)
-            out, h = self.rnn(self._inputs(before, e, bins), h)
+            so_far = self._so_far(raw[:, :, :t].sum(2)[:, None], bins) if self.feedback else None
+            out, h = self.rnn(self._inputs(before, e, bins, so_far), h)
             out = out[:, 0]
             drawn = torch.zeros(n, self.n_marks, dtype=torch.long, device=noise.device)
             for m in range(self.n_marks):
@@ -351,10 +374,21 @@ class AutoregressiveGenerator(GridModel):
         quantize: bool = True,
         level_buckets: int = 16,
         summary: int = 0,
+        feedback: bool = False,
     ) -> None:
         super().__init__(n_marks, n_bins, n_outputs, quantize=quantize)
         self.generator = BinSampler(
-            n_marks, n_bins, n_outputs, hidden, layers, emb, vocab, pool, level_buckets, summary
+            n_marks,
+            n_bins,
+            n_outputs,
+            hidden,
+            layers,
+            emb,
+            vocab,
+            pool,
+            level_buckets,
+            summary,
+            feedback,
         )
 
     def fit_grid(self, raw: np.ndarray, levels: np.ndarray | None = None) -> None:
