@@ -356,7 +356,10 @@ class AutoregressiveGenerator(GridModel):
     was set before any run; on validation genes it shrank the correlation gap to the training
     genes (E100 seed 0: 0.013 / 0.025 against 0.062 / 0.037; docs/notes/generators.md). On
     the nine judged runs it met 45 of the 54 lines, as many as without it (the correlation gap
-    on every run; RESULTS.md section 4): a tie, so off by default. Trained by ``gan train``
+    on every run; RESULTS.md section 4): a tie, so off by default. ``feedback`` (off by
+    default) gives the GRU at each bin each mark's mean reads over the bins before it, so
+    that with the summary the level drawn and the level laid down so far sit side by side.
+    Trained by ``gan train``
     (the default generator); measured by ``gan quality``.
     """
 
