@@ -252,7 +252,7 @@ def test_feedback_reads_the_same_reads_so_far_in_training_as_in_drawing():
     g._inputs = lambda before, e, bins, so_far=None: (
         seen.append(so_far),
         inputs(before, e, bins, so_far),
-    )[1]  # noqa: E501
+    )[1]
     with torch.inference_mode():
         x = m(m.noise(6, torch.Generator().manual_seed(2)), torch.zeros(6))
         drawing = torch.cat(seen, dim=1)  # (genes, bins, marks), one step at a time
