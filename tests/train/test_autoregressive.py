@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import torch
 
@@ -130,7 +132,6 @@ def test_level_buckets_put_the_genes_with_no_reads_apart():
 def test_a_level_generator_with_buckets_learns_its_edges_from_the_training_levels(synthetic):
     """Trained on levels, the model's bucket edges come from the training genes' scaled levels
     (the lowest, those at level 0, apart), and it generates at any level."""
-    import dataclasses
 
     reg = {
         k: dataclasses.replace(
@@ -151,7 +152,6 @@ def test_a_level_generator_with_buckets_learns_its_edges_from_the_training_level
 def test_a_file_from_before_level_buckets_loads_as_it_was_made(synthetic, tmp_path):
     """Level buckets are the default since 2026-12-05; a level generator saved before they
     existed (no ``level_buckets`` in its file) loads without them and draws the same genes."""
-    import dataclasses
 
     reg = {
         k: dataclasses.replace(v, task="regression", y=np.linspace(0.0, 8, v.n_genes))
@@ -168,6 +168,25 @@ def test_a_file_from_before_level_buckets_loads_as_it_was_made(synthetic, tmp_pa
     assert back.module.generator.level_buckets == 0
     y = np.array([0.0, 2.0, 6.0])
     assert np.array_equal(back.generate(y, seed=2), model.generate(y, seed=2))
+
+
+def test_a_file_from_before_the_summary_and_feedback_loads_as_it_was_made(synthetic, tmp_path):
+    """The summary and feedback are the default since 2026-12-05; a generator saved before
+    they existed (neither in its file) loads without them and draws the same genes."""
+    model = fit("autoregressive", synthetic.splits["train"], synthetic.splits["valid"],
+                config=dataclasses.replace(FAST, max_epochs=1),
+                model_params={**SMALL, "summary": 0, "feedback": False})  # fmt: skip
+    model.save(tmp_path / "old.pt")
+    payload = torch.load(tmp_path / "old.pt", weights_only=True)
+    del payload["hparams"]["summary"], payload["hparams"]["feedback"]
+    torch.save(payload, tmp_path / "old.pt")
+    back = TrainedModel.load(tmp_path / "old.pt")
+    g = back.module.generator
+    assert g.summary == 0 and not g.feedback
+    y = np.array([0, 1, 1])
+    assert np.array_equal(back.generate(y, seed=2), model.generate(y, seed=2))
+    fresh = models.create("autoregressive", n_marks=5, n_bins=100, n_outputs=2, **SMALL)
+    assert fresh.generator.summary == 16 and fresh.generator.feedback  # today's default
 
 
 def test_summary_tokens_put_genes_with_no_reads_apart_and_bucket_the_rest():

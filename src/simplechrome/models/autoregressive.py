@@ -380,8 +380,8 @@ class AutoregressiveGenerator(GridModel):
         pool: int = 32,
         quantize: bool = True,
         level_buckets: int = 16,
-        summary: int = 0,
-        feedback: bool = False,
+        summary: int = 16,
+        feedback: bool = True,
     ) -> None:
         super().__init__(n_marks, n_bins, n_outputs, quantize=quantize)
         self.generator = BinSampler(

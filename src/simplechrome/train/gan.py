@@ -272,6 +272,11 @@ class GANModel(TrainedModel):
         old = {k: False for k in ("atoms", "reads") if k in params}
         if "level_buckets" in params:
             old["level_buckets"] = 0
+        # and files before the summary and feedback (the default since 2026-12-05), without them
+        if "summary" in params:
+            old["summary"] = 0
+        if "feedback" in params:
+            old["feedback"] = False
         return old | hparams
 
     def _load_state(self, state: dict[str, torch.Tensor]) -> None:
