@@ -23,4 +23,6 @@ def test_a_flat_profile_misses_by_chance_and_a_shaped_one_does_not():
     for cls in ("low", "high"):
         assert out[f"{cls} peaked"]["miss"] == 0.0 and out[f"{cls} peaked"]["median_r"] > 0.9
         assert out[f"{cls} flat"]["miss"] > 0.2
+        # a chance miss's size: a peaked mark stays above the line, a flat one falls under it
+        assert out[f"{cls} peaked"]["under_95"] < 0 < out[f"{cls} flat"]["under_95"]
     assert out["any"] >= max(out[f"{c} flat"]["miss"] for c in ("low", "high"))

@@ -14,8 +14,9 @@ ceiling's whole training set: the rates are an approximation, not a bound.
 
     python tools/profile_chance.py runs/ar-e012-s0 runs/ar-e027-s0 runs/ar-e100-s0
 
-Prints JSON per run: per class and mark the median r of a half against the validation genes and
-the share of splits that miss; and the share of splits in which any pair misses.
+Prints JSON per run: per class and mark the median r of a half against the validation genes,
+the share of splits that miss and the 95th percentile of how far under the line a split falls
+(the size a chance miss reaches); and the share of splits in which any pair misses.
 """
 
 from __future__ import annotations
@@ -37,8 +38,10 @@ def chance_misses(
 ) -> dict:  # fmt: skip
     """``x``, ``y``: the training genes ``(genes, marks, bins)`` and classes; ``x_ref``,
     ``y_ref``: the genes standing in for the test genes. Per ``"class mark"``, the median r of
-    half A with the reference and the share of ``splits`` in which half B misses the line;
-    ``"any"``: the share in which some pair misses."""
+    half A with the reference, the share of ``splits`` in which half B misses the line and
+    ``under_95``, the 95th percentile of how far under the line half B falls (negative: above
+    it in 95% of splits), which sizes a chance miss; ``"any"``: the share in which some pair
+    misses."""
     rng = np.random.default_rng(seed)
     out, anywhere = {}, np.zeros(splits, dtype=bool)
     for k in np.unique(y_ref):
@@ -53,8 +56,12 @@ def chance_misses(
         anywhere |= miss.any(axis=1)
         name = {0: "low", 1: "high"}.get(int(k), str(k))
         for i, m in enumerate(marks):
-            out[f"{name} {m}"] = {"median_r": round(float(np.median(r_a[:, i])), 3),
-                                  "miss": round(float(miss[:, i].mean()), 3)}  # fmt: skip
+            under = r_a[:, i] - MARGIN - r_b[:, i]  # how far half B falls under the line
+            out[f"{name} {m}"] = {
+                "median_r": round(float(np.median(r_a[:, i])), 3),
+                "miss": round(float(miss[:, i].mean()), 3),
+                "under_95": round(float(np.quantile(under, 0.95)), 3),
+            }
     out["any"] = round(float(anywhere.mean()), 3)
     return out
 
