@@ -356,15 +356,15 @@ class AutoregressiveGenerator(GridModel):
     means), and the bins then read it beside the condition: a gene's overall level per mark
     is drawn once, jointly over the marks, not carried bin to bin in the recurrent state. 16
     was set before any run; on validation genes it shrank the correlation gap to the training
-    genes (E100 seed 0: 0.013 / 0.025 against 0.062 / 0.037; docs/notes/generators.md). On
-    the nine judged runs it met 45 of the 54 lines, as many as without it (the correlation gap
-    on every run; RESULTS.md section 4): a tie, so off by default. ``feedback`` (off by
-    default) gives the GRU at each bin each mark's mean reads over the bins before it, so
+    genes (E100 seed 0: 0.013 / 0.025 against 0.062 / 0.037; docs/notes/generators.md).
+    ``feedback`` gives the GRU at each bin each mark's mean reads over the bins before it, so
     that with the summary the level drawn and the level laid down so far sit side by side.
     With the summary, on seed 0's validation genes of E012, E027 and E100 it lost no line and
-    put E100's two shapes that real genes share within 0.05 of their ceilings at 8 draws
-    (docs/notes/generators.md); its nine judged runs are not finished, so it is off by
-    default. Trained by ``gan train`` (the default generator); measured by ``gan quality``.
+    put E100's two shapes that real genes share within 0.05 of their ceilings at 8 draws. On
+    the nine judged runs the summary alone met 45 of the 54 lines, as many as level buckets
+    alone; with feedback, 46 (RESULTS.md section 4), so both are on by default since
+    2026-12-05 (a one-line margin; files saved before load with both off). Trained by ``gan
+    train`` (the default generator); measured by ``gan quality``.
     """
 
     def __init__(
