@@ -26,3 +26,40 @@ def test_a_flat_profile_misses_by_chance_and_a_shaped_one_does_not():
         # a chance miss's size: a peaked mark stays above the line, a flat one falls under it
         assert out[f"{cls} peaked"]["under_95"] < 0 < out[f"{cls} flat"]["under_95"]
     assert out["any"] >= max(out[f"{c} flat"]["miss"] for c in ("low", "high"))
+
+
+def test_at_the_measure_sizes_a_small_draw_against_a_large_ceiling_misses_more_often():
+    """A and B drawn apart from one pool: with A four times B (the ceiling's training genes
+    against a generated sample the size of a small test class) a faint shape, its mean noise
+    about its size, is missed more often than with A and B alike (R as large in both), and a
+    clear one never."""
+    tool = load_tool("profile_chance")
+    rng = np.random.default_rng(1)
+    bump = np.exp(-((np.arange(50) - 25) ** 2) / 20.0)
+    shape = np.stack([bump, 0.06 * bump])  # clear, faint
+    y = np.repeat([0, 1], 4000)
+    x = shape[None] + rng.normal(size=(len(y), 2, 50))
+    marks = ["clear", "faint"]
+    alike = tool.chance_at_sizes(x, y, {0: (1250, 1250), 1: (1250, 1250)}, marks, splits=100)
+    apart = tool.chance_at_sizes(x, y, {0: (2000, 500), 1: (2000, 500)}, marks, splits=100)
+    for cls in ("low", "high"):
+        assert alike[f"{cls} clear"]["miss"] == apart[f"{cls} clear"]["miss"] == 0.0
+        assert apart[f"{cls} faint"]["miss"] > alike[f"{cls} faint"]["miss"] + 0.1
+        assert apart[f"{cls} faint"]["under_95"] > alike[f"{cls} faint"]["under_95"]
+    try:
+        tool.chance_at_sizes(x, y, {0: (3000, 1000)}, marks, splits=2)
+    except ValueError as e:
+        assert "cannot hold" in str(e)
+    else:
+        raise AssertionError("a pool too small for A, B and R was accepted")
+
+
+def test_the_three_samples_share_no_gene():
+    """A, B and R are drawn apart: every gene of the class in exactly one, A and B their
+    sizes. A shared gene would tie two sample means together and hide chance misses."""
+    tool = load_tool("profile_chance")
+    idx = np.arange(10, 110)
+    for seed in range(5):
+        a, b, rest = tool.draw_apart(np.random.default_rng(seed), idx, 40, 25)
+        assert len(a) == 40 and len(b) == 25 and len(rest) == 35
+        assert np.array_equal(np.sort(np.concatenate([a, b, rest])), idx)

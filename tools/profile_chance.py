@@ -4,19 +4,29 @@ and validation genes only.
 The line asks a generated class's mean profile to correlate with the real test genes' at
 least as well as the real training genes' does, less 0.05. Both sides are sample means, and for
 a mark whose mean profile is nearly flat (H3K9me3, E100's H3K36me3 in the low class) the
-sampling noise is most of the profile, so the two r's differ by chance. Here two random
-halves of a class's training genes stand in for the ceiling's training genes (A) and for a
-perfect generator's draw (B): two real samples of one population. The validation genes stand
-in for the test genes. A split misses when r(B, valid) < r(A, valid) - 0.05. A half holds half
-the training genes, about as many as the measure's generated sample holds for the scarcer
-class of the test genes (one generated gene per test gene), and twice the noise of the
-ceiling's whole training set: the rates are an approximation, not a bound.
+sampling noise is most of the profile, so the two r's differ by chance. Two real samples of one
+population stand in for the ceiling's training genes (A) and for a perfect generator's draw
+(B); a third for the test genes (R). A split misses when r(B, R) < r(A, R) - 0.05.
+
+- ``--sizes halves`` (the default): A and B are two random halves of a class's training
+  genes, R the validation genes. A half holds about as many genes as the measure's generated
+  sample holds for the scarcer class of the test genes, but twice the noise of the ceiling's
+  whole training set: the rates understate chance.
+- ``--sizes measure``: A, B and R are drawn apart from the class's training and validation
+  genes pooled, A as many as the class's training genes (the ceiling's side) and B as many as
+  the class's test genes (the measure draws one generated gene per test gene; only the test
+  block's class counts are read, none of its signal). R is the rest, fewer genes than the test
+  class holds, which makes both r's noisier and their difference smaller: these rates too
+  understate chance, by less. A class whose pool cannot hold the three (where the generated
+  sample outnumbers the ceiling's training genes, as the low class does on these cells) is
+  listed under ``not_drawn``, and ``any`` covers the others only.
 
     python tools/profile_chance.py runs/ar-e012-s0 runs/ar-e027-s0 runs/ar-e100-s0
+    python tools/profile_chance.py --sizes measure runs/ar-e100-s0
 
-Prints JSON per run: per class and mark the median r of a half against the validation genes,
-the share of splits that miss and the 95th percentile of how far under the line a split falls
-(the size a chance miss reaches); and the share of splits in which any pair misses.
+Prints JSON per run: per class and mark the median r of A against R, the share of splits that
+miss and the 95th percentile of how far under the line a split falls (the size a chance miss
+reaches); and the share of splits in which any pair misses.
 """
 
 from __future__ import annotations
@@ -30,6 +40,27 @@ from simplechrome.api import _model, run_splits
 from simplechrome.interpret.gan import classes
 
 MARGIN = 0.05  # issue 39's profile line: r >= ceiling - 0.05
+NAMES = {0: "low", 1: "high"}
+
+
+def _r(a: np.ndarray, ref: np.ndarray) -> list[float]:
+    """Per mark, r of two mean profiles ``(marks, bins)``."""
+    return [np.corrcoef(a[i], ref[i])[0, 1] for i in range(len(a))]
+
+
+def _summary(out: dict, name: str, marks: list[str], r_a: np.ndarray, r_b: np.ndarray):
+    """Adds per mark the median r of A, the share of splits that miss and ``under_95`` (the
+    95th percentile of how far under the line B falls; negative: above it in 95% of splits);
+    returns which splits miss on some mark."""
+    miss = r_b < r_a - MARGIN
+    for i, m in enumerate(marks):
+        under = r_a[:, i] - MARGIN - r_b[:, i]  # how far B falls under the line
+        out[f"{name} {m}"] = {
+            "median_r": round(float(np.median(r_a[:, i])), 3),
+            "miss": round(float(miss[:, i].mean()), 3),
+            "under_95": round(float(np.quantile(under, 0.95)), 3),
+        }
+    return miss.any(axis=1)
 
 
 def chance_misses(
@@ -37,11 +68,9 @@ def chance_misses(
     splits: int = 200, seed: int = 0,
 ) -> dict:  # fmt: skip
     """``x``, ``y``: the training genes ``(genes, marks, bins)`` and classes; ``x_ref``,
-    ``y_ref``: the genes standing in for the test genes. Per ``"class mark"``, the median r of
-    half A with the reference, the share of ``splits`` in which half B misses the line and
-    ``under_95``, the 95th percentile of how far under the line half B falls (negative: above
-    it in 95% of splits), which sizes a chance miss; ``"any"``: the share in which some pair
-    misses."""
+    ``y_ref``: the genes standing in for the test genes. A and B are random halves of a class's
+    training genes. Per ``"class mark"`` the figures of ``_summary``; ``"any"``: the share of
+    splits in which some pair misses."""
     rng = np.random.default_rng(seed)
     out, anywhere = {}, np.zeros(splits, dtype=bool)
     for k in np.unique(y_ref):
@@ -49,19 +78,39 @@ def chance_misses(
         r_a, r_b = np.empty((splits, len(marks))), np.empty((splits, len(marks)))
         for s in range(splits):
             p = rng.permutation(idx)
-            a, b = x[p[: len(p) // 2]].mean(0), x[p[len(p) // 2 :]].mean(0)
-            r_a[s] = [np.corrcoef(a[i], ref[i])[0, 1] for i in range(len(marks))]
-            r_b[s] = [np.corrcoef(b[i], ref[i])[0, 1] for i in range(len(marks))]
-        miss = r_b < r_a - MARGIN
-        anywhere |= miss.any(axis=1)
-        name = {0: "low", 1: "high"}.get(int(k), str(k))
-        for i, m in enumerate(marks):
-            under = r_a[:, i] - MARGIN - r_b[:, i]  # how far half B falls under the line
-            out[f"{name} {m}"] = {
-                "median_r": round(float(np.median(r_a[:, i])), 3),
-                "miss": round(float(miss[:, i].mean()), 3),
-                "under_95": round(float(np.quantile(under, 0.95)), 3),
-            }
+            r_a[s] = _r(x[p[: len(p) // 2]].mean(0), ref)
+            r_b[s] = _r(x[p[len(p) // 2 :]].mean(0), ref)
+        anywhere |= _summary(out, NAMES.get(int(k), str(k)), marks, r_a, r_b)
+    out["any"] = round(float(anywhere.mean()), 3)
+    return out
+
+
+def draw_apart(rng: np.random.Generator, idx: np.ndarray, n_a: int, n_b: int):
+    """``idx`` split at random into A (``n_a`` genes), B (``n_b``) and R (the rest), no gene
+    in two of them."""
+    p = rng.permutation(idx)
+    return p[:n_a], p[n_a : n_a + n_b], p[n_a + n_b :]
+
+
+def chance_at_sizes(
+    x: np.ndarray, y: np.ndarray, sizes: dict[int, tuple[int, int]], marks: list[str], *,
+    splits: int = 200, seed: int = 0,
+) -> dict:  # fmt: skip
+    """``x``, ``y``: the pooled genes ``(genes, marks, bins)`` and classes; ``sizes``: per
+    class, how many genes A and B hold. Each split draws A, B and R (the rest) apart from the
+    class's genes. Per ``"class mark"`` the figures of ``_summary``; ``"any"`` as above."""
+    rng = np.random.default_rng(seed)
+    out, anywhere = {}, np.zeros(splits, dtype=bool)
+    for k, (n_a, n_b) in sorted(sizes.items()):
+        idx = np.flatnonzero(y == k)
+        if n_a + n_b >= len(idx):
+            raise ValueError(f"class {k}: {len(idx)} genes cannot hold A ({n_a}), B ({n_b}) and R")
+        r_a, r_b = np.empty((splits, len(marks))), np.empty((splits, len(marks)))
+        for s in range(splits):
+            a, b, rest = draw_apart(rng, idx, n_a, n_b)
+            ref = x[rest].mean(0)
+            r_a[s], r_b[s] = _r(x[a].mean(0), ref), _r(x[b].mean(0), ref)
+        anywhere |= _summary(out, NAMES.get(int(k), str(k)), marks, r_a, r_b)
     out["any"] = round(float(anywhere.mean()), 3)
     return out
 
@@ -70,14 +119,29 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("runs", nargs="+")
     ap.add_argument("--splits", type=int, default=200)
+    ap.add_argument("--sizes", choices=("halves", "measure"), default="halves")
     args = ap.parse_args(argv)
     report = {}
     for run in args.runs:
         gan, splits = _model(run), run_splits(run)
-        train, valid = splits["train"], splits["valid"]
-        report[run] = {"cell": train.cell, **chance_misses(
-            gan.transformed(train), classes(train), gan.transformed(valid), classes(valid),
-            list(gan.marks), splits=args.splits)}  # fmt: skip
+        train, valid, marks = splits["train"], splits["valid"], list(gan.marks)
+        y_train, y_valid = classes(train), classes(valid)
+        if args.sizes == "halves":
+            found = chance_misses(gan.transformed(train), y_train, gan.transformed(valid),
+                                  y_valid, marks, splits=args.splits)  # fmt: skip
+        else:
+            n_test = np.bincount(classes(splits["test"]))  # the class counts only
+            y, sizes, skipped = np.concatenate([y_train, y_valid]), {}, {}
+            for k in np.unique(y_train):
+                n_a, n_b, pool = int((y_train == k).sum()), int(n_test[k]), int((y == k).sum())
+                if n_a + n_b < pool:
+                    sizes[int(k)] = (n_a, n_b)
+                else:  # a generated sample larger than the ceiling's: no shortfall to size
+                    skipped[NAMES.get(int(k), str(k))] = f"{pool} genes, A {n_a}, B {n_b}"
+            x = np.concatenate([gan.transformed(train), gan.transformed(valid)])
+            found = chance_at_sizes(x, y, sizes, marks, splits=args.splits)
+            found["not_drawn"] = skipped  # "any" covers the drawn classes only
+        report[run] = {"cell": train.cell, "sizes": args.sizes, **found}
     print(json.dumps(report, indent=1))
 
 
