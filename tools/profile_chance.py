@@ -77,9 +77,8 @@ def chance_misses(
         idx, ref = np.flatnonzero(y == k), x_ref[y_ref == k].mean(0)
         r_a, r_b = np.empty((splits, len(marks))), np.empty((splits, len(marks)))
         for s in range(splits):
-            p = rng.permutation(idx)
-            r_a[s] = _r(x[p[: len(p) // 2]].mean(0), ref)
-            r_b[s] = _r(x[p[len(p) // 2 :]].mean(0), ref)
+            a, b, _ = draw_apart(rng, idx, len(idx) // 2, len(idx) - len(idx) // 2)
+            r_a[s], r_b[s] = _r(x[a].mean(0), ref), _r(x[b].mean(0), ref)
         anywhere |= _summary(out, NAMES.get(int(k), str(k)), marks, r_a, r_b)
     out["any"] = round(float(anywhere.mean()), 3)
     return out
