@@ -281,31 +281,3 @@ def test_feedback_reads_the_same_reads_so_far_in_training_as_in_drawing():
     assert drawing.shape == scoring.shape == (6, 12, 2)
     assert (drawing[:, 1:] > 0).any()  # reads were drawn, so the check has something to see
     torch.testing.assert_close(drawing, scoring, atol=1e-5, rtol=1e-5)
-
-
-def test_a_position_bias_moves_its_own_bins_draws_and_likelihood_alone():
-    """``position_bias`` adds a learned logit per mark, bin and token to the heads'. Raising
-    one token's logit at one bin must put that token at that bin in every drawn gene, leave
-    the bins before it drawn as without the bias (same noise), and raise the likelihood of a
-    gene holding that token there: the sampler and the likelihood read the same bias at the
-    same bin."""
-    m = models.create("autoregressive", n_marks=2, n_bins=8, n_outputs=2, position_bias=True,
-                      **SMALL)  # fmt: skip
-    m.set_scale(np.full(2, 0.4), np.full(2, 0.5), np.full(2, 0.74))
-    m.fit_grid(np.random.default_rng(0).poisson(1.5, (80, 2, 8)) * 0.74)
-    g = m.generator
-    noise, c = m.noise(64, torch.Generator().manual_seed(1)), torch.zeros(64)
-    with torch.inference_mode():
-        plain = m(noise, c)
-        score_plain = g.log_likelihood(plain, c)
-        g.position_bias[1, 5, 3] = 30.0  # the second mark's token 3 at bin 5
-        biased = m(noise, c)
-        score_biased = g.log_likelihood(plain, c)
-        tok, tok_plain = g.tokens(biased), g.tokens(plain)
-    assert (tok[:, 1, 5] == 3).all() and (tok_plain[:, 1, 5] != 3).any()
-    assert torch.equal(tok[:, :, :5], tok_plain[:, :, :5])  # bins before it: unchanged
-    assert torch.equal(tok[:, 0, 5], tok_plain[:, 0, 5])  # the first mark at that bin too
-    holds = tok_plain[:, 1, 5] == 3
-    assert holds.any() and (~holds).any()
-    assert (score_biased[holds] > score_plain[holds]).all()
-    assert (score_biased[~holds] < score_plain[~holds]).all()

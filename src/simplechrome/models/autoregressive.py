@@ -93,7 +93,6 @@ class BinSampler(SignalGrid):
         level_buckets: int = 0,
         summary: int = 0,
         feedback: bool = False,
-        position_bias: bool = False,
     ) -> None:
         super().__init__(n_marks)
         self.n_marks, self.n_bins, self.vocab, self.pool = n_marks, n_bins, vocab, pool
@@ -135,11 +134,6 @@ class BinSampler(SignalGrid):
         self.heads = nn.ModuleList(
             nn.Sequential(nn.Linear(hidden + m * emb, hidden), nn.GELU(), nn.Linear(hidden, vocab))
             for m in range(n_marks)
-        )
-        # position_bias: a learned logit per mark, bin and token, added to the heads' (the
-        # bins' own share of each token, apart from the recurrent state)
-        self.position_bias = (
-            nn.Parameter(torch.zeros(n_marks, n_bins, vocab)) if position_bias else None
         )
 
     # -- tokens ----------------------------------------------------------------------------
@@ -283,10 +277,7 @@ class BinSampler(SignalGrid):
         h, _ = self.rnn(self._inputs(before, e, bins, so_far), self._h0(e))
         here = tok.permute(0, 2, 1)  # (batch, bins, marks)
         for m in range(self.n_marks):
-            logits = self._logits(m, h, here[..., :m])
-            if self.position_bias is not None:
-                logits = logits + self.position_bias[m]
-            logp = torch.log_softmax(logits, dim=-1)
+            logp = torch.log_softmax(self._logits(m, h, here[..., :m]), dim=-1)
             total = total + logp.gather(-1, here[..., m : m + 1]).squeeze(-1).sum(1)
         return total / (self.n_marks * self.n_bins)
 
@@ -324,10 +315,7 @@ class BinSampler(SignalGrid):
             out = out[:, 0]
             drawn = torch.zeros(n, self.n_marks, dtype=torch.long, device=noise.device)
             for m in range(self.n_marks):
-                logits = self._logits(m, out, drawn[:, :m])
-                if self.position_bias is not None:
-                    logits = logits + self.position_bias[m, t]
-                cdf = torch.softmax(logits, dim=-1).cumsum(-1)
+                cdf = torch.softmax(self._logits(m, out, drawn[:, :m]), dim=-1).cumsum(-1)
                 k = torch.searchsorted(cdf, u[:, 0, m, t, None].contiguous()).clamp(
                     max=self.vocab - 1
                 )[:, 0]
@@ -394,7 +382,6 @@ class AutoregressiveGenerator(GridModel):
         level_buckets: int = 16,
         summary: int = 16,
         feedback: bool = True,
-        position_bias: bool = False,
     ) -> None:
         super().__init__(n_marks, n_bins, n_outputs, quantize=quantize)
         self.generator = BinSampler(
@@ -409,7 +396,6 @@ class AutoregressiveGenerator(GridModel):
             level_buckets,
             summary,
             feedback,
-            position_bias,
         )
 
     def fit_grid(self, raw: np.ndarray, levels: np.ndarray | None = None) -> None:
