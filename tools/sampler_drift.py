@@ -42,24 +42,8 @@ def teacher_forced(g, x: torch.Tensor, c: torch.Tensor) -> np.ndarray:
     before it: the same inputs as ``log_likelihood``."""
     tv = token_values(g)
     with torch.inference_mode():
-        tok = g.tokens(x)
-        before = torch.cat([torch.full_like(tok[:, :, :1], g.vocab), tok[:, :, :-1]], dim=2)
-        e = g.embed(c)
-        if g.summary:
-            e = g._with_summary(e, g.summary_tokens(x, tok))
-        bins = torch.arange(g.n_bins)
-        so_far = None
-        if g.feedback:
-            raw = (g.signal(x).clamp(min=0.0) * (tok > 0)).permute(0, 2, 1)
-            sums = torch.cat([torch.zeros_like(raw[:, :1]), raw.cumsum(1)[:, :-1]], dim=1)
-            so_far = g._so_far(sums, bins)
-        h, _ = g.rnn(g._inputs(before, e, bins, so_far), g._h0(e))
-        here = tok.permute(0, 2, 1)
-        out = []
-        for m in range(g.n_marks):
-            p = torch.softmax(g._logits(m, h, here[..., :m]), dim=-1)
-            out.append((p * tv[m]).sum(-1))
-    return torch.stack(out, dim=1).numpy()
+        probs = g.token_probabilities(x, c)
+    return torch.stack([(p * tv[m]).sum(-1) for m, p in enumerate(probs)], dim=1).numpy()
 
 
 def as_token_values(g, x: torch.Tensor) -> np.ndarray:

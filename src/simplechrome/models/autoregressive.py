@@ -251,21 +251,24 @@ class BinSampler(SignalGrid):
         cur = self.current(drawn + offset).flatten(-2)
         return self.heads[m](torch.cat([h, cur], dim=-1))
 
-    def log_likelihood(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        """Per gene, the log-probability of its tokens (with ``summary``: and of its summary
-        tokens) divided by its number of bins times marks."""
+    def _teacher_forced(
+        self, x: torch.Tensor, c: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The GRU's outputs ``(batch, bins, hidden)`` over genes ``x`` read with their own bins
+        before each (teacher forcing), their tokens ``(batch, bins, marks)`` and, with
+        ``summary``, each gene's log-probability of its own summary tokens (else zeros)."""
         tok = self.tokens(x)
         start = torch.full_like(tok[:, :, :1], self.vocab)
         before = torch.cat([start, tok[:, :, :-1]], dim=2)
         e = self.embed(c)
-        total = x.new_zeros(len(x))
+        summary_logp = x.new_zeros(len(x))
         if self.summary:
             # log p(summary) + log p(bins | summary): the joint of a gene and its own summary,
             # a lower bound on the gene's log-likelihood
             s = self.summary_tokens(x, tok)
             for m in range(self.n_marks):
                 logp = torch.log_softmax(self._summary_logits(m, e, s[:, :m]), dim=-1)
-                total = total + logp.gather(-1, s[:, m : m + 1]).squeeze(-1)
+                summary_logp = summary_logp + logp.gather(-1, s[:, m : m + 1]).squeeze(-1)
             e = self._with_summary(e, s)
         bins = torch.arange(self.n_bins, device=x.device)
         so_far = None
@@ -275,11 +278,23 @@ class BinSampler(SignalGrid):
             sums = torch.cat([torch.zeros_like(raw[:, :1]), raw.cumsum(1)[:, :-1]], dim=1)
             so_far = self._so_far(sums, bins)
         h, _ = self.rnn(self._inputs(before, e, bins, so_far), self._h0(e))
-        here = tok.permute(0, 2, 1)  # (batch, bins, marks)
+        return h, tok.permute(0, 2, 1), summary_logp
+
+    def log_likelihood(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        """Per gene, the log-probability of its tokens (with ``summary``: and of its summary
+        tokens) divided by its number of bins times marks."""
+        h, here, total = self._teacher_forced(x, c)
         for m in range(self.n_marks):
             logp = torch.log_softmax(self._logits(m, h, here[..., :m]), dim=-1)
             total = total + logp.gather(-1, here[..., m : m + 1]).squeeze(-1).sum(1)
         return total / (self.n_marks * self.n_bins)
+
+    def token_probabilities(self, x: torch.Tensor, c: torch.Tensor) -> list[torch.Tensor]:
+        """Per mark, each bin's token distribution ``(batch, bins, vocab)`` having read the
+        gene's own bins before it: what ``log_likelihood`` scores, as probabilities."""
+        h, here, _ = self._teacher_forced(x, c)
+        return [torch.softmax(self._logits(m, h, here[..., :m]), dim=-1)
+                for m in range(self.n_marks)]  # fmt: skip
 
     def forward(
         self,
