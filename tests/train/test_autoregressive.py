@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 import torch
 
 from simplechrome import models
 from simplechrome.config import TrainConfig
 from simplechrome.interpret.gan import walks
 from simplechrome.models.autoregressive import value_tokens
-from simplechrome.train import TrainedModel, fit
+from simplechrome.train import TrainedModel, fit, resolve_config
 
 SMALL = {"hidden": 16, "emb": 4, "vocab": 10, "pool": 4}
 FAST = TrainConfig(max_epochs=3, patience=3, batch_size=64, progress=False, lr=5e-3,
@@ -281,3 +282,18 @@ def test_feedback_reads_the_same_reads_so_far_in_training_as_in_drawing():
     assert drawing.shape == scoring.shape == (6, 12, 2)
     assert (drawing[:, 1:] > 0).any()  # reads were drawn, so the check has something to see
     torch.testing.assert_close(drawing, scoring, atol=1e-5, rtol=1e-5)
+
+
+def test_the_generator_keeps_the_best_epochs_weight_average_by_default(synthetic):
+    """The autoregressive entry trains with weight averaging unless told otherwise (issue 39,
+    RESULTS.md section 4): the finished generator is the best epoch's average, so its validation
+    genes' mean log-likelihood is the history's best score; the raw weights give another."""
+    s = synthetic.splits
+    assert resolve_config(FAST, "autoregressive").average == 0.995
+    model = fit("autoregressive", s["train"], s["valid"], config=FAST, model_params=SMALL)
+    best = model.history.loc[model.history["best"], "val_log_likelihood"].item()
+    ll = model.per_gene(s["valid"])["log_likelihood"]
+    assert ll.mean() == pytest.approx(best, abs=1e-5)
+    raw = fit("autoregressive", s["train"], s["valid"], model_params=SMALL,
+              config=dataclasses.replace(FAST, average=0.0))  # fmt: skip
+    assert abs(raw.per_gene(s["valid"])["log_likelihood"].mean() - ll.mean()) > 1e-4
