@@ -352,7 +352,8 @@ class BinSampler(SignalGrid):
     # validation genes of the nine judged runs (47 of 54 lines, as without; 9 of 66 shapes more
     # than 0.05 under their ceilings at 8 draws, against 11), it met 47 of the 54 test-gene
     # lines against 46 (RESULTS.md section 4), so it is the default since 2026-12-05 (eighth
-    # session); it shrinks the sampler's drift along the window (docs/notes/generators.md)
+    # session); on the three runs checked it shrank the sampler's drift along the window
+    # (docs/notes/generators.md, seventh session)
     defaults=TrainDefaults(
         lr=2e-3, batch_size=128, patience=5, max_epochs=40, lr_schedule="cosine", average=0.995
     ),
