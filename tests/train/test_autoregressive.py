@@ -297,3 +297,47 @@ def test_the_generator_keeps_the_best_epochs_weight_average_by_default(synthetic
     raw = fit("autoregressive", s["train"], s["valid"], model_params=SMALL,
               config=dataclasses.replace(FAST, average=0.0))  # fmt: skip
     assert abs(raw.per_gene(s["valid"])["log_likelihood"].mean() - ll.mean()) > 1e-4
+
+
+def test_self_fed_training_reads_the_networks_one_step_draws_and_scoring_does_not():
+    """With ``self_fed`` a share of the bins a training step reads before each bin are the
+    network's own one-step draws (tokens and feedback reads), the rest the gene's; scoring
+    outside training reads only the gene's own, the exact likelihood. Heads fixed to draw token
+    2 (no real bin holds it), so each swapped bin is seen."""
+    m = models.create("autoregressive", n_marks=2, n_bins=40, n_outputs=2, feedback=True,
+                      self_fed=0.3, **SMALL)  # fmt: skip
+    m.set_scale(np.full(2, 0.4), np.full(2, 0.5), np.full(2, 0.74))
+    rng = np.random.default_rng(0)
+    raw = rng.choice([0.0, 0.74, 1.48, 2.22], size=(300, 2, 40), p=[0.4, 0.3, 0.2, 0.1])
+    m.fit_grid(raw)
+    g = m.generator
+    for head in g.heads:
+        last = head[-1]
+        torch.nn.init.zeros_(last.weight)
+        last.bias.data.fill_(-50.0)
+        last.bias.data[2] = 0.0  # the 1.48 bucket
+    x = g.transformed(torch.tensor(raw[:, :, :40] * (raw < 1.4), dtype=torch.float32))
+    c = torch.zeros(len(x))
+    seen = []
+    inputs = g._inputs
+    g._inputs = lambda before, e, bins, so_far=None: (
+        seen.append((before, so_far)),
+        inputs(before, e, bins, so_far),
+    )[1]
+    m.train()
+    torch.manual_seed(0)
+    trained = g.log_likelihood(x, c)
+    (_, tf_feedback), (before, feedback) = seen  # the teacher-forced pass, then the mixed one
+    swapped = before[:, :, 1:] == 2
+    assert (before[:, :, 1:][~swapped] <= 1).all()  # the rest are the genes' own tokens
+    assert torch.equal(swapped[:, 0], swapped[:, 1])  # a bin's marks swap together
+    assert swapped[:, 0].float().mean().item() == pytest.approx(0.3, abs=0.02)
+    # a swapped bin's reads (1.48 each) enter the next bins' feedback
+    assert (feedback[:, 1:][swapped.permute(0, 2, 1).cumsum(1) > 0] > 0).all()
+    assert not torch.allclose(feedback, tf_feedback)
+    seen.clear()
+    m.eval()
+    with torch.no_grad():
+        scored = g.log_likelihood(x, c)
+    ((before, _),) = seen  # one pass, the genes' own tokens only
+    assert (before[:, :, 1:] <= 1).all() and scored.shape == trained.shape

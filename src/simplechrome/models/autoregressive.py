@@ -93,8 +93,11 @@ class BinSampler(SignalGrid):
         level_buckets: int = 0,
         summary: int = 0,
         feedback: bool = False,
+        self_fed: float = 0.0,
     ) -> None:
         super().__init__(n_marks)
+        # self_fed: in training, the share of bins the network reads as its own one-step draws
+        self.self_fed = self_fed
         self.n_marks, self.n_bins, self.vocab, self.pool = n_marks, n_bins, vocab, pool
         self.layers, self.hidden = layers, hidden
         # summary: one more uniform per mark, after the bins' (the bins' noise keeps its place)
@@ -271,14 +274,53 @@ class BinSampler(SignalGrid):
                 summary_logp = summary_logp + logp.gather(-1, s[:, m : m + 1]).squeeze(-1)
             e = self._with_summary(e, s)
         bins = torch.arange(self.n_bins, device=x.device)
-        so_far = None
-        if self.feedback:
-            # the reads the sampler will have drawn: a bin's value where its token is not empty
-            raw = (self.signal(x).clamp(min=0.0) * (tok > 0)).permute(0, 2, 1)
-            sums = torch.cat([torch.zeros_like(raw[:, :1]), raw.cumsum(1)[:, :-1]], dim=1)
-            so_far = self._so_far(sums, bins)
-        h, _ = self.rnn(self._inputs(before, e, bins, so_far), self._h0(e))
+        # the reads the sampler will have drawn: a bin's value where its token is not empty
+        raw = (self.signal(x).clamp(min=0.0) * (tok > 0)).permute(0, 2, 1)
+        inputs = self._inputs(before, e, bins, self._feedback(raw, bins))
+        if self.training and self.self_fed > 0:
+            inputs = self._self_fed_inputs(inputs, tok, raw, e, bins)
+        h, _ = self.rnn(inputs, self._h0(e))
         return h, tok.permute(0, 2, 1), summary_logp
+
+    def _feedback(self, raw: torch.Tensor, bins: torch.Tensor) -> torch.Tensor | None:
+        """With ``feedback``: the GRU's feedback input at each bin from reads ``raw``
+        ``(batch, bins, marks)``, summed over the bins before it (else ``None``)."""
+        if not self.feedback:
+            return None
+        sums = torch.cat([torch.zeros_like(raw[:, :1]), raw.cumsum(1)[:, :-1]], dim=1)
+        return self._so_far(sums, bins)
+
+    def _self_fed_inputs(
+        self,
+        inputs: torch.Tensor,
+        tok: torch.Tensor,
+        raw: torch.Tensor,
+        e: torch.Tensor,
+        bins: torch.Tensor,
+    ) -> torch.Tensor:
+        """The GRU's inputs with a ``self_fed`` share of the bins replaced by the network's
+        own one-step draws (each drawn having read the real bins before it; a bin's marks are
+        replaced together, with a value from the drawn token's pool): the later bins then
+        learn the real tokens after histories the network itself writes, as in sampling."""
+        with torch.no_grad():
+            h, _ = self.rnn(inputs, self._h0(e))
+            swap = torch.rand(h.shape[:2], device=h.device) < self.self_fed  # (batch, bins)
+            h = h[swap]  # only the swapped bins are drawn
+            drawn = torch.zeros(len(h), self.n_marks, dtype=torch.long, device=h.device)
+            for m in range(self.n_marks):
+                logits = self._logits(m, h, drawn[:, :m])
+                gumbel = -torch.log(-torch.log(torch.rand_like(logits).clamp(1e-9, 1 - 1e-9)))
+                drawn[:, m] = (logits + gumbel).argmax(-1)
+            j = torch.randint(0, self.pool, drawn.shape, device=drawn.device)
+            marks = torch.arange(self.n_marks, device=drawn.device)
+            fed = tok.permute(0, 2, 1).clone()  # (batch, bins, marks)
+            fed[swap] = drawn
+            raw = raw.clone()
+            raw[swap] = self.table[marks, drawn, j]
+            fed = fed.permute(0, 2, 1)
+        start = torch.full_like(tok[:, :, :1], self.vocab)
+        before = torch.cat([start, fed[:, :, :-1]], dim=2)
+        return self._inputs(before, e, bins, self._feedback(raw, bins))
 
     def log_likelihood(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         """Per gene, the log-probability of its tokens (with ``summary``: and of its summary
@@ -384,7 +426,14 @@ class AutoregressiveGenerator(GridModel):
     put E100's two shapes that real genes share within 0.05 of their ceilings at 8 draws. On
     the nine judged runs the summary alone met 45 of the 54 lines, as many as level buckets
     alone; with feedback, 46 (RESULTS.md section 4), so both are on by default since
-    2026-12-05 (a one-line margin; files saved before load with both off). Training keeps a
+    2026-12-05 (a one-line margin; files saved before load with both off). ``self_fed``
+    (0: off) is, in training only, the share of the bins read before each bin that are the
+    network's own one-step draws: a pass without gradients draws every bin having read the
+    real bins before it, and the swapped bins' tokens and reads replace the real ones, so the
+    later bins learn the real tokens after histories like those the network writes when it
+    draws (scheduled sampling, done in parallel; about a fifth more time per epoch). Scoring
+    and drawing are as without it. Under trial on validation genes (docs/notes/generators.md,
+    ninth session); not a default. Training keeps a
     moving average of the weights by default (``train.average``; the registry entry). Trained
     by ``gan train`` (the default generator); measured by ``gan quality``.
     """
@@ -404,6 +453,7 @@ class AutoregressiveGenerator(GridModel):
         level_buckets: int = 16,
         summary: int = 16,
         feedback: bool = True,
+        self_fed: float = 0.0,
     ) -> None:
         super().__init__(n_marks, n_bins, n_outputs, quantize=quantize)
         self.generator = BinSampler(
@@ -418,6 +468,7 @@ class AutoregressiveGenerator(GridModel):
             level_buckets,
             summary,
             feedback,
+            self_fed,
         )
 
     def fit_grid(self, raw: np.ndarray, levels: np.ndarray | None = None) -> None:
