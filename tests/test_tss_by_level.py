@@ -11,8 +11,9 @@ def test_a_feature_that_follows_the_level_reads_so_and_a_population_average_read
     monkeypatch,
 ):
     """Genes whose dip at the TSS deepens with the level read a falling row over the tenths;
-    genes given everyone's average dip read about the same value in every tenth; a tenth is
-    a tenth even where a fifth of the genes share the lowest level."""
+    genes given everyone's average dip read about the same value in every tenth, though their
+    whole window rises with the level; a tenth is a tenth even where a fifth of the genes share
+    the lowest level."""
     monkeypatch.syspath_prepend(str(ROOT / "tools"))  # the tool reads sampler_drift beside it
     tool = load_tool("tss_by_level")
     rng = np.random.default_rng(0)
@@ -21,7 +22,8 @@ def test_a_feature_that_follows_the_level_reads_so_and_a_population_average_read
     bins = np.arange(100)
     at_tss = ((bins >= 48) & (bins < 52)).astype(float)
     dip = -0.1 * levels  # 0 to -0.5
-    noise = rng.normal(scale=0.5, size=(n, 1, 100))
+    # each gene's level raises its whole window; the feature is the TSS against its flanks
+    noise = rng.normal(scale=0.5, size=(n, 1, 100)) + 0.2 * levels[:, None, None]
     follows = noise + dip[:, None, None] * at_tss[None, None]
     average = noise + dip.mean() * at_tss[None, None]
     tss, flanks = slice(48, 52), (slice(30, 40), slice(60, 70))
