@@ -341,34 +341,3 @@ def test_self_fed_training_reads_the_networks_one_step_draws_and_scoring_does_no
         scored = g.log_likelihood(x, c)
     ((before, _),) = seen  # one pass, the genes' own tokens only
     assert (before[:, :, 1:] <= 1).all() and scored.shape == trained.shape
-
-
-def test_film_scales_the_position_by_the_condition_alike_in_drawing_and_scoring():
-    """With ``film`` each bin's position vector is scaled and shifted by the condition: the
-    sampler's inputs, one bin at a time, and the likelihood's, all bins at once, must be one
-    input, or the model learns one feature and draws another. Genes drawn under two levels by
-    a model whose film weights are not zero, then scored: the inputs after the previous tokens
-    the same in both, and the position part differs between the levels."""
-    # without the summary, whose drawn tokens a drawn gene's own need not match
-    m = models.create("autoregressive", n_marks=2, n_bins=12, n_outputs=1, film=True,
-                      summary=0, **SMALL)  # fmt: skip
-    m.set_scale(np.full(2, 0.4), np.full(2, 0.5), np.full(2, 0.74))
-    m.fit_grid(np.random.default_rng(0).poisson(1.5, (80, 2, 12)) * 0.74, np.linspace(0, 3, 80))
-    g = m.generator
-    torch.nn.init.normal_(g.film.weight, std=0.5)
-    seen = []
-    inputs = g._inputs
-    g._inputs = lambda *a, **k: (seen.append(inputs(*a, **k)), seen[-1])[1]
-    c = torch.tensor([0.0, 0.0, 3.0, 3.0])[:, None]
-    with torch.inference_mode():
-        x = m(m.noise(4, torch.Generator().manual_seed(2)), c)
-        drawing = torch.cat(seen, dim=1)  # (genes, bins, width), one step at a time
-        seen.clear()
-        g.log_likelihood(x, c)
-    (scoring,) = seen
-    assert drawing.shape == scoring.shape == (4, 12, 4 * 4 + 2)  # with feedback
-    # after the two marks' previous tokens (an untrained model draws tokens that no training
-    # value takes, read back as their values' own): the condition, the position, the feedback
-    torch.testing.assert_close(drawing[..., 8:], scoring[..., 8:], atol=1e-5, rtol=1e-5)
-    position = scoring[..., 12:16]
-    assert not torch.allclose(position[0], position[2])

@@ -94,7 +94,6 @@ class BinSampler(SignalGrid):
         summary: int = 0,
         feedback: bool = False,
         self_fed: float = 0.0,
-        film: bool = False,
     ) -> None:
         super().__init__(n_marks)
         # self_fed: in training, the share of bins the network reads as its own one-step draws
@@ -128,13 +127,6 @@ class BinSampler(SignalGrid):
         # the previous bin's tokens (an extra "start" token per mark before the first bin)
         self.previous = nn.Embedding(n_marks * (vocab + 1), emb)
         self.position = nn.Embedding(n_bins, emb)
-        # film: the condition scales and shifts each bin's position vector (zero at the start,
-        # so training begins from the plain position), a feature at a bin that grows or
-        # shrinks with the level
-        self.film = nn.Linear(emb, 2 * emb) if film else None
-        if film:
-            nn.init.zeros_(self.film.weight)
-            nn.init.zeros_(self.film.bias)
         self.start = nn.Linear(emb, layers * hidden)
         # feedback: each mark's mean reads over the bins drawn so far, log1p, as inputs
         self.feedback = feedback
@@ -212,11 +204,11 @@ class BinSampler(SignalGrid):
         prev = self.previous(before + offset)  # (batch, marks, steps, emb)
         prev = prev.permute(0, 2, 1, 3).flatten(2)
         steps = prev.shape[1]
-        position = self.position(bins)[None].expand(len(e), -1, -1)
-        if self.film is not None:
-            scale, shift = self.film(e)[:, None].chunk(2, dim=-1)
-            position = position * (1 + scale) + shift
-        parts = [prev, e[:, None].expand(-1, steps, -1), position]
+        parts = [
+            prev,
+            e[:, None].expand(-1, steps, -1),
+            self.position(bins)[None].expand(len(e), -1, -1),
+        ]
         if self.feedback:
             parts.append(so_far)
         return torch.cat(parts, dim=2)
@@ -441,11 +433,7 @@ class AutoregressiveGenerator(GridModel):
     later bins learn the real tokens after histories like those the network writes when it
     draws (scheduled sampling, done in parallel; about a fifth more time per epoch). Scoring
     and drawing are as without it. Under trial on validation genes (docs/notes/generators.md,
-    ninth session); not a default. ``film`` scales and shifts each bin's position vector by
-    the condition (the level's vector, with the summary's), so that a feature at a bin, such
-    as a mark's dip at the TSS, can deepen with the level without passing through the
-    recurrence; on E100's training genes the teacher-forced dip follows the level less than
-    the genes' own (``tools/tss_by_level.py``). Under trial as well. Training keeps a
+    ninth session); not a default. Training keeps a
     moving average of the weights by default (``train.average``; the registry entry). Trained
     by ``gan train`` (the default generator); measured by ``gan quality``.
     """
@@ -466,7 +454,6 @@ class AutoregressiveGenerator(GridModel):
         summary: int = 16,
         feedback: bool = True,
         self_fed: float = 0.0,
-        film: bool = False,
     ) -> None:
         super().__init__(n_marks, n_bins, n_outputs, quantize=quantize)
         self.generator = BinSampler(
@@ -482,7 +469,6 @@ class AutoregressiveGenerator(GridModel):
             summary,
             feedback,
             self_fed,
-            film,
         )
 
     def fit_grid(self, raw: np.ndarray, levels: np.ndarray | None = None) -> None:
