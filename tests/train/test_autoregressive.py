@@ -341,3 +341,28 @@ def test_self_fed_training_reads_the_networks_one_step_draws_and_scoring_does_no
         scored = g.log_likelihood(x, c)
     ((before, _),) = seen  # one pass, the genes' own tokens only
     assert (before[:, :, 1:] <= 1).all() and scored.shape == trained.shape
+
+
+def test_a_tss_summary_reads_only_the_bins_around_the_tss():
+    """With ``summary_tss`` each mark gets a second summary token, after the window's: that
+    of its mean reads over the bins within ``summary_tss`` of the window's middle. A gene
+    whose reads all lie outside them has TSS token 0 and window token above 0; one with reads
+    there has both above 0, ordered by its TSS reads; the noise holds one uniform per token."""
+    m = models.create("autoregressive", n_marks=1, n_bins=20, n_outputs=2, summary=6,
+                      summary_tss=2, **SMALL)  # fmt: skip
+    m.set_scale(np.full(1, 0.4), np.full(1, 0.5), np.full(1, 0.74))
+    g = m.generator
+    assert g.regions == [(0, 20), (8, 12)] and g.noise_size == 2 * 20 + 2
+    rng = np.random.default_rng(3)
+    raw = np.zeros((100, 1, 20))
+    raw[:, 0, :5] = rng.poisson(2.0, (100, 5)) * 0.74 + 0.74  # reads away from the TSS
+    raw[50:, 0, 8:12] = rng.poisson(rng.uniform(0.5, 5.0, (50, 1)), (50, 4)) * 0.74
+    raw[50:, 0, 9] += 0.74  # every one of the last 50 holds reads at the TSS
+    m.fit_grid(raw)
+    x = g.transformed(torch.tensor(raw, dtype=torch.float32))
+    s = g.summary_tokens(x, g.tokens(x)).numpy()
+    assert s.shape == (100, 2) and (s[:, 0] > 0).all()
+    assert (s[:50, 1] == 0).all() and (s[50:, 1] > 0).all()
+    mean, t = raw[50:, 0, 8:12].mean(1), s[50:, 1]
+    further = mean[:, None] > mean[None, :] + 0.01  # (equal means may fall either side of
+    assert (t[:, None] >= t[None, :])[further].all()  # an edge by the transform's float error)

@@ -94,15 +94,23 @@ class BinSampler(SignalGrid):
         summary: int = 0,
         feedback: bool = False,
         self_fed: float = 0.0,
+        summary_tss: int = 0,
     ) -> None:
         super().__init__(n_marks)
         # self_fed: in training, the share of bins the network reads as its own one-step draws
         self.self_fed = self_fed
         self.n_marks, self.n_bins, self.vocab, self.pool = n_marks, n_bins, vocab, pool
         self.layers, self.hidden = layers, hidden
-        # summary: one more uniform per mark, after the bins' (the bins' noise keeps its place)
+        # summary: one more uniform per mark and region, after the bins' (the bins' noise keeps
+        # its place); the regions: the window, and with summary_tss the bins within that many
+        # of the TSS (the window's middle)
         self.summary = summary
-        self.noise_size = 2 * n_marks * n_bins + (n_marks if summary else 0)
+        self.regions = [(0, n_bins)]
+        if summary and summary_tss:
+            self.regions.append((n_bins // 2 - summary_tss, n_bins // 2 + summary_tss))
+        n_sum = n_marks * len(self.regions) if summary else 0
+        self.n_sum = n_sum
+        self.noise_size = 2 * n_marks * n_bins + n_sum
         self.register_buffer("edges", torch.full((n_marks, vocab - 2), float("inf")))
         self.register_buffer("table", torch.zeros(n_marks, vocab, pool))
         self.condition = Condition(n_outputs, emb)
@@ -115,15 +123,15 @@ class BinSampler(SignalGrid):
         if summary:
             # each gene's mean reads per mark as a token (0: no reads; the rest quantile
             # buckets), drawn mark by mark before the bins; their vector joins the condition's
-            self.register_buffer("summary_edges", torch.full((n_marks, summary - 2), torch.inf))
-            self.summary_token = nn.Embedding(n_marks * summary, emb)
+            self.register_buffer("summary_edges", torch.full((n_sum, summary - 2), torch.inf))
+            self.summary_token = nn.Embedding(n_sum * summary, emb)
             self.summary_heads = nn.ModuleList(
                 nn.Sequential(
-                    nn.Linear((m + 1) * emb, hidden), nn.GELU(), nn.Linear(hidden, summary)
+                    nn.Linear((k + 1) * emb, hidden), nn.GELU(), nn.Linear(hidden, summary)
                 )
-                for m in range(n_marks)
+                for k in range(n_sum)
             )
-            self.summary_vector = nn.Linear(n_marks * emb, emb)
+            self.summary_vector = nn.Linear(n_sum * emb, emb)
         # the previous bin's tokens (an extra "start" token per mark before the first bin)
         self.previous = nn.Embedding(n_marks * (vocab + 1), emb)
         self.position = nn.Embedding(n_bins, emb)
@@ -147,12 +155,13 @@ class BinSampler(SignalGrid):
             edges, table = value_tokens(raw[:, m], self.vocab, self.pool)
             self.edges[m] = torch.as_tensor(edges, dtype=torch.float32)
             self.table[m] = torch.as_tensor(table, dtype=torch.float32)
-            if self.summary:
-                means = raw[:, m].mean(axis=1)
+            for r, (lo, hi) in enumerate(self.regions if self.summary else []):
+                means = raw[:, m, lo:hi].mean(axis=1)
                 above = means[means > 0]
                 qs = np.linspace(0, 1, self.summary)[1:-1]
                 if above.size:
-                    self.summary_edges[m] = torch.as_tensor(np.quantile(above, qs))
+                    k = r * self.n_marks + m
+                    self.summary_edges[k] = torch.as_tensor(np.quantile(above, qs))
 
     def tokens(self, x: torch.Tensor) -> torch.Tensor:
         """Transformed signals ``(batch, marks, bins)`` -> tokens (long, same shape). A value
@@ -167,25 +176,31 @@ class BinSampler(SignalGrid):
         return out
 
     def summary_tokens(self, x: torch.Tensor, tok: torch.Tensor) -> torch.Tensor:
-        """Each gene's summary token per mark ``(batch, marks)``: 0 if no bin holds reads,
-        else its mean reads' quantile bucket (1 ...)."""
+        """Each gene's summary token per region and mark ``(batch, regions * marks)``, region
+        by region: 0 if no bin of the region holds reads, else its mean reads' quantile bucket
+        (1 ...)."""
         raw = self.signal(x).clamp(min=0.0) * (tok > 0)
-        mean = raw.mean(dim=2)
-        out = torch.zeros_like(mean, dtype=torch.long)
-        for m in range(self.n_marks):
-            t = 1 + torch.searchsorted(self.summary_edges[m], mean[:, m].contiguous(), right=True)
-            out[:, m] = torch.where((tok[:, m] > 0).any(dim=1), t, torch.zeros_like(t))
+        out = torch.zeros(len(x), self.n_sum, dtype=torch.long, device=x.device)
+        for r, (lo, hi) in enumerate(self.regions):
+            mean = raw[:, :, lo:hi].mean(dim=2)
+            held = (tok[:, :, lo:hi] > 0).any(dim=2)
+            for m in range(self.n_marks):
+                k = r * self.n_marks + m
+                t = 1 + torch.searchsorted(
+                    self.summary_edges[k], mean[:, m].contiguous(), right=True
+                )
+                out[:, k] = torch.where(held[:, m], t, torch.zeros_like(t))
         return out
 
-    def _summary_logits(self, m: int, e: torch.Tensor, drawn: torch.Tensor) -> torch.Tensor:
-        """Mark ``m``'s summary logits from the condition ``e`` and the summary tokens
-        ``drawn`` ``(batch, m)`` of the marks before it."""
-        offset = torch.arange(m, device=e.device) * self.summary
+    def _summary_logits(self, k: int, e: torch.Tensor, drawn: torch.Tensor) -> torch.Tensor:
+        """Summary ``k``'s logits (region ``k // marks``, mark ``k % marks``) from the
+        condition ``e`` and the summary tokens ``drawn`` ``(batch, k)`` before it."""
+        offset = torch.arange(k, device=e.device) * self.summary
         before = self.summary_token(drawn + offset).flatten(1)
-        return self.summary_heads[m](torch.cat([e, before], dim=1))
+        return self.summary_heads[k](torch.cat([e, before], dim=1))
 
     def _with_summary(self, e: torch.Tensor, summary: torch.Tensor) -> torch.Tensor:
-        offset = torch.arange(self.n_marks, device=e.device) * self.summary
+        offset = torch.arange(self.n_sum, device=e.device) * self.summary
         return e + self.summary_vector(self.summary_token(summary + offset).flatten(1))
 
     # -- the network -----------------------------------------------------------------------
@@ -269,9 +284,9 @@ class BinSampler(SignalGrid):
             # log p(summary) + log p(bins | summary): the joint of a gene and its own summary,
             # a lower bound on the gene's log-likelihood
             s = self.summary_tokens(x, tok)
-            for m in range(self.n_marks):
-                logp = torch.log_softmax(self._summary_logits(m, e, s[:, :m]), dim=-1)
-                summary_logp = summary_logp + logp.gather(-1, s[:, m : m + 1]).squeeze(-1)
+            for k in range(self.n_sum):
+                logp = torch.log_softmax(self._summary_logits(k, e, s[:, :k]), dim=-1)
+                summary_logp = summary_logp + logp.gather(-1, s[:, k : k + 1]).squeeze(-1)
             e = self._with_summary(e, s)
         bins = torch.arange(self.n_bins, device=x.device)
         # the reads the sampler will have drawn: a bin's value where its token is not empty
@@ -355,11 +370,11 @@ class BinSampler(SignalGrid):
         u = u_all[:, :n_bin_noise].view(n, 2, self.n_marks, self.n_bins)
         if self.summary:
             us = u_all[:, n_bin_noise:]
-            s = torch.zeros(n, self.n_marks, dtype=torch.long, device=noise.device)
-            for m in range(self.n_marks):
-                cdf = torch.softmax(self._summary_logits(m, e, s[:, :m]), dim=-1).cumsum(-1)
-                k = torch.searchsorted(cdf, us[:, m, None].contiguous())[:, 0]
-                s[:, m] = k.clamp(max=self.summary - 1)
+            s = torch.zeros(n, self.n_sum, dtype=torch.long, device=noise.device)
+            for k in range(self.n_sum):
+                cdf = torch.softmax(self._summary_logits(k, e, s[:, :k]), dim=-1).cumsum(-1)
+                t = torch.searchsorted(cdf, us[:, k, None].contiguous())[:, 0]
+                s[:, k] = t.clamp(max=self.summary - 1)
             e = self._with_summary(e, s)
         h = self._h0(e)
         before = torch.full((n, self.n_marks, 1), self.vocab, dtype=torch.long, device=noise.device)
@@ -433,7 +448,12 @@ class AutoregressiveGenerator(GridModel):
     later bins learn the real tokens after histories like those the network writes when it
     draws (scheduled sampling, done in parallel; about a fifth more time per epoch). Scoring
     and drawing are as without it. Under trial on validation genes (docs/notes/generators.md,
-    ninth session); not a default. Training keeps a
+    ninth session); not a default. ``summary_tss`` (0: off; with the summary) adds, after
+    the window's summary tokens, each mark's summary of the bins within that many of the TSS
+    (the window's middle), so that a gene's reads at the TSS are drawn with its level and its
+    overall reads before any bin: on E100's training genes the network's TSS feature follows
+    the level less than the genes' own (``tools/tss_by_level.py``). Under trial as well.
+    Training keeps a
     moving average of the weights by default (``train.average``; the registry entry). Trained
     by ``gan train`` (the default generator); measured by ``gan quality``.
     """
@@ -454,6 +474,7 @@ class AutoregressiveGenerator(GridModel):
         summary: int = 16,
         feedback: bool = True,
         self_fed: float = 0.0,
+        summary_tss: int = 0,
     ) -> None:
         super().__init__(n_marks, n_bins, n_outputs, quantize=quantize)
         self.generator = BinSampler(
@@ -469,6 +490,7 @@ class AutoregressiveGenerator(GridModel):
             summary,
             feedback,
             self_fed,
+            summary_tss,
         )
 
     def fit_grid(self, raw: np.ndarray, levels: np.ndarray | None = None) -> None:
