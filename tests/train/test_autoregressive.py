@@ -210,17 +210,20 @@ def test_summary_tokens_put_genes_with_no_reads_apart_and_bucket_the_rest():
     assert np.bincount(s[20:], minlength=6)[1:].tolist() == [16, 16, 16, 16, 16]
 
 
+@pytest.mark.parametrize("tss", [0, 5])
 def test_a_generator_with_summaries_trains_and_draws_the_same_genes_from_the_same_noise(
-    tmp_path, synthetic
+    tmp_path, synthetic, tss
 ):
-    """With ``summary`` the model draws each mark's summary token from the noise's own
-    uniforms, then the bins: same noise, same genes; saved and loaded, the same again; the
-    likelihood (summary and bins) is finite and below 0."""
+    """With ``summary`` the model draws each mark's summary token (with ``summary_tss``, and
+    its TSS token) from the noise's own uniforms, then the bins: same noise, same genes;
+    saved and loaded, the same again; the likelihood (summary and bins) is finite and below
+    0."""
     s = synthetic.splits
     model = fit("autoregressive", s["train"], s["valid"], config=FAST,
-                model_params={**SMALL, "summary": 6})  # fmt: skip
+                model_params={**SMALL, "summary": 6, "summary_tss": tss})  # fmt: skip
     g = model.module.generator
-    assert g.noise_size == 2 * 5 * 100 + 5 and torch.isfinite(g.summary_edges).all()
+    n_sum = 5 * (2 if tss else 1)
+    assert g.noise_size == 2 * 5 * 100 + n_sum and torch.isfinite(g.summary_edges).all()
     y = np.array([0, 1, 1, 0])
     a = model.generate(y, seed=3)
     assert a.shape == (4, 5, 100) and np.array_equal(a, model.generate(y, seed=3))
