@@ -443,10 +443,11 @@ class AutoregressiveGenerator(GridModel):
     alone; with feedback, 46 (RESULTS.md section 4), so both are on by default since
     2026-12-05 (a one-line margin; files saved before load with both off). ``self_fed``
     (0: off) is, in training only, the share of the bins read before each bin that are the
-    network's own one-step draws: a pass without gradients draws every bin having read the
-    real bins before it, and the swapped bins' tokens and reads replace the real ones, so the
-    later bins learn the real tokens after histories like those the network writes when it
-    draws (scheduled sampling, done in parallel; about a fifth more time per epoch). Scoring
+    network's own one-step draws: a pass without gradients reads the real bins, each swapped
+    bin is drawn from its distribution there, and its tokens and reads replace the real
+    ones, so the later bins learn the real tokens after histories like those the network
+    writes when it draws (scheduled sampling, done in parallel; about a fifth more time per
+    epoch). Scoring
     and drawing are as without it. Under trial on validation genes (docs/notes/generators.md,
     ninth session); not a default. ``summary_tss`` (0: off; with the summary) adds, after
     the window's summary tokens, each mark's summary of the bins within that many of the TSS
