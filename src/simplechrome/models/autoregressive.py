@@ -448,7 +448,7 @@ class AutoregressiveGenerator(GridModel):
     ones, so the later bins learn the real tokens after histories like those the network
     writes when it draws (scheduled sampling, done in parallel; about a fifth more time per
     epoch). Scoring and drawing are as without it. It stays off: its judged runs (0.25) met
-    as many test-gene lines as the default but went over E012's training-time budget
+    one test-gene line fewer than the default and went over E012's training-time budget
     (RESULTS.md section 4). ``summary_tss`` (0: off; with the summary) adds, after
     the window's summary tokens, each mark's summary of the bins within that many of the TSS
     (the window's middle), so that a gene's reads at the TSS are drawn with its level and its
