@@ -95,6 +95,7 @@ class BinSampler(SignalGrid):
         feedback: bool = False,
         self_fed: float = 0.0,
         summary_tss: int = 0,
+        prior: bool = False,
     ) -> None:
         super().__init__(n_marks)
         # self_fed: in training, the share of bins the network reads as its own one-step draws
@@ -120,6 +121,11 @@ class BinSampler(SignalGrid):
             # quantile buckets; each bucket's vector is added to the level's line
             self.register_buffer("level_edges", torch.full((self.level_buckets - 1,), torch.inf))
             self.level_bucket = nn.Embedding(self.level_buckets, emb)
+        # prior: at each bin the GRU reads each mark's mean reads there over the training genes
+        # of the gene's level bucket (log1p), a fixed table set by fit_levels
+        self.prior = bool(prior and self.level_buckets)
+        if self.prior:
+            self.register_buffer("prior_table", torch.zeros(self.level_buckets, n_bins, n_marks))
         if summary:
             # each gene's mean reads per mark as a token (0: no reads; the rest quantile
             # buckets), drawn mark by mark before the bins; their vector joins the condition's
@@ -138,7 +144,7 @@ class BinSampler(SignalGrid):
         self.start = nn.Linear(emb, layers * hidden)
         # feedback: each mark's mean reads over the bins drawn so far, log1p, as inputs
         self.feedback = feedback
-        width = (n_marks + 2) * emb + (n_marks if feedback else 0)
+        width = (n_marks + 2) * emb + (n_marks if feedback else 0) + (n_marks if self.prior else 0)
         self.rnn = nn.GRU(width, hidden, layers, batch_first=True)
         # the marks already drawn at this bin, for the next mark's head
         self.current = nn.Embedding(n_marks * vocab, emb)
@@ -210,11 +216,13 @@ class BinSampler(SignalGrid):
         e: torch.Tensor,
         bins: torch.Tensor,
         so_far: torch.Tensor | None = None,
+        prior: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The GRU's input at ``bins``: the previous bin's tokens ``(batch, marks, steps)``
         (``vocab`` = start), the condition ``e`` ``(batch, emb)`` and the position (with
         ``feedback``: and ``so_far`` ``(batch, steps, marks)``, each mark's mean reads over the
-        bins before, log1p)."""
+        bins before, log1p; with ``prior``: the gene's prior ``(batch, all bins, marks)``,
+        read at ``bins``)."""
         offset = (torch.arange(self.n_marks, device=before.device) * (self.vocab + 1))[:, None]
         prev = self.previous(before + offset)  # (batch, marks, steps, emb)
         prev = prev.permute(0, 2, 1, 3).flatten(2)
@@ -226,15 +234,19 @@ class BinSampler(SignalGrid):
         ]
         if self.feedback:
             parts.append(so_far)
+        if self.prior:
+            parts.append(prior[:, bins])
         return torch.cat(parts, dim=2)
 
     def _so_far(self, total: torch.Tensor, bins: torch.Tensor) -> torch.Tensor:
         """The feedback input from the reads summed over the bins before ``bins``."""
         return torch.log1p(total / bins.clamp(min=1).to(total.dtype)[:, None])
 
-    def fit_levels(self, levels: np.ndarray) -> None:
+    def fit_levels(self, levels: np.ndarray, raw: np.ndarray | None = None) -> None:
         """The level buckets' edges from the training genes' scaled levels: just above the
-        lowest level, then quantiles of the levels above it."""
+        lowest level, then quantiles of the levels above it (with ``prior``: and each bucket's
+        mean reads per bin and mark over its genes' signals ``raw``, log1p; a bucket with no
+        gene takes all the genes' mean)."""
         if not self.level_buckets:
             return
         low = float(levels.min())
@@ -243,13 +255,26 @@ class BinSampler(SignalGrid):
         inner = np.quantile(above, qs) if len(above) else []
         edges = np.concatenate([[low + 1e-6], inner])[: self.level_buckets - 1]
         self.level_edges.copy_(torch.as_tensor(edges, dtype=torch.float32))
+        if self.prior and raw is not None:
+            b = self._bucket(torch.as_tensor(levels, dtype=torch.float32)).numpy()
+            overall = raw.mean(axis=0)  # (marks, bins)
+            for k in range(self.level_buckets):
+                mean = raw[b == k].mean(axis=0) if (b == k).any() else overall
+                self.prior_table[k] = torch.as_tensor(np.log1p(mean.T), dtype=torch.float32)
+
+    def _bucket(self, c: torch.Tensor) -> torch.Tensor:
+        """Each level's bucket (long, ``(batch,)``)."""
+        return torch.searchsorted(self.level_edges, c.float().reshape(-1).contiguous())
+
+    def _prior(self, c: torch.Tensor) -> torch.Tensor | None:
+        """With ``prior``: each gene's row of the prior table ``(batch, bins, marks)``."""
+        return self.prior_table[self._bucket(c)] if self.prior else None
 
     def embed(self, c: torch.Tensor) -> torch.Tensor:
         """The condition's vector (with ``level_buckets``: plus the level's bucket vector)."""
         e = self.condition(c)
         if self.level_buckets:
-            b = torch.searchsorted(self.level_edges, c.float().reshape(-1).contiguous())
-            e = e + self.level_bucket(b)
+            e = e + self.level_bucket(self._bucket(c))
         return e
 
     def _h0(self, e: torch.Tensor) -> torch.Tensor:
@@ -291,9 +316,10 @@ class BinSampler(SignalGrid):
         bins = torch.arange(self.n_bins, device=x.device)
         # the reads the sampler will have drawn: a bin's value where its token is not empty
         raw = (self.signal(x).clamp(min=0.0) * (tok > 0)).permute(0, 2, 1)
-        inputs = self._inputs(before, e, bins, self._feedback(raw, bins))
+        prior = self._prior(c)
+        inputs = self._inputs(before, e, bins, self._feedback(raw, bins), prior)
         if self.training and self.self_fed > 0:
-            inputs = self._self_fed_inputs(inputs, tok, raw, e, bins)
+            inputs = self._self_fed_inputs(inputs, tok, raw, e, bins, prior)
         h, _ = self.rnn(inputs, self._h0(e))
         return h, tok.permute(0, 2, 1), summary_logp
 
@@ -312,6 +338,7 @@ class BinSampler(SignalGrid):
         raw: torch.Tensor,
         e: torch.Tensor,
         bins: torch.Tensor,
+        prior: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The GRU's inputs with a ``self_fed`` share of the bins replaced by the network's
         own one-step draws (each drawn having read the real bins before it; a bin's marks are
@@ -335,7 +362,7 @@ class BinSampler(SignalGrid):
             fed = fed.permute(0, 2, 1)
         start = torch.full_like(tok[:, :, :1], self.vocab)
         before = torch.cat([start, fed[:, :, :-1]], dim=2)
-        return self._inputs(before, e, bins, self._feedback(raw, bins))
+        return self._inputs(before, e, bins, self._feedback(raw, bins), prior)
 
     def log_likelihood(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         """Per gene, the log-probability of its tokens (with ``summary``: and of its summary
@@ -365,6 +392,7 @@ class BinSampler(SignalGrid):
         the token's pool."""
         n = len(noise)
         e = self.embed(c) if embedded is None else embedded.expand(n, -1)
+        prior = self._prior(c) if embedded is None else None
         u_all = torch.special.ndtr(noise).clamp(1e-7, 1 - 1e-7)
         n_bin_noise = 2 * self.n_marks * self.n_bins
         u = u_all[:, :n_bin_noise].view(n, 2, self.n_marks, self.n_bins)
@@ -383,7 +411,7 @@ class BinSampler(SignalGrid):
         for t in range(self.n_bins):
             bins = torch.tensor([t], device=noise.device)
             so_far = self._so_far(sums, bins) if self.feedback else None
-            out, h = self.rnn(self._inputs(before, e, bins, so_far), h)
+            out, h = self.rnn(self._inputs(before, e, bins, so_far, prior), h)
             out = out[:, 0]
             drawn = torch.zeros(n, self.n_marks, dtype=torch.long, device=noise.device)
             for m in range(self.n_marks):
@@ -476,6 +504,7 @@ class AutoregressiveGenerator(GridModel):
         feedback: bool = True,
         self_fed: float = 0.0,
         summary_tss: int = 0,
+        prior: bool = False,
     ) -> None:
         super().__init__(n_marks, n_bins, n_outputs, quantize=quantize)
         self.generator = BinSampler(
@@ -492,12 +521,13 @@ class AutoregressiveGenerator(GridModel):
             feedback,
             self_fed,
             summary_tss,
+            prior,
         )
 
     def fit_grid(self, raw: np.ndarray, levels: np.ndarray | None = None) -> None:
         self.generator.fit_tokens(raw)
         if levels is not None:
-            self.generator.fit_levels(levels)
+            self.generator.fit_levels(levels, raw)
 
     def score(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         """Each gene's mean log-likelihood per bin and mark (higher: more like the training
