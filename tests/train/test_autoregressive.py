@@ -406,3 +406,29 @@ def test_the_prior_is_each_level_buckets_mean_and_is_read_at_the_same_bin_in_dra
     assert drawing.shape == scoring.shape == (6, 12, 2)
     torch.testing.assert_close(scoring, g.prior_table[g._bucket(c)])
     torch.testing.assert_close(drawing, scoring)
+
+
+def test_with_prior_heads_the_heads_read_the_prior_of_the_bin_they_draw():
+    """With ``prior_heads`` each head reads the bin's prior beside the GRU's output: drawing
+    and scoring must hand it the same bin's row."""
+    rng = np.random.default_rng(1)
+    levels = np.concatenate([np.full(20, -1.0), rng.uniform(-0.9, 2.0, 60)])
+    raw = rng.poisson(1.5, (80, 2, 12)) * 0.74
+    m = models.create("autoregressive", n_marks=2, n_bins=12, n_outputs=1, level_buckets=4,
+                      summary=0, prior=True, prior_heads=True, **SMALL)  # fmt: skip
+    m.set_scale(np.full(2, 0.4), np.full(2, 0.5), np.full(2, 0.74))
+    m.fit_grid(raw, levels)
+    g = m.generator
+    seen = []
+    for_heads = g._for_heads
+    g._for_heads = lambda h, prior: (seen.append(for_heads(h, prior)[..., -2:]),
+                                     for_heads(h, prior))[1]  # fmt: skip
+    c = torch.tensor([-1.0, -0.5, 0.3, 1.5, 2.0, 0.0])
+    with torch.inference_mode():
+        x = m(m.noise(6, torch.Generator().manual_seed(2)), c)
+        drawing = torch.stack(seen, dim=1)  # (genes, bins, marks), one step at a time
+        seen.clear()
+        g.log_likelihood(x, c)
+    (scoring,) = seen
+    torch.testing.assert_close(scoring, g.prior_table[g._bucket(c)])
+    torch.testing.assert_close(drawing, scoring)

@@ -96,6 +96,7 @@ class BinSampler(SignalGrid):
         self_fed: float = 0.0,
         summary_tss: int = 0,
         prior: bool = False,
+        prior_heads: bool = False,
     ) -> None:
         super().__init__(n_marks)
         # self_fed: in training, the share of bins the network reads as its own one-step draws
@@ -126,6 +127,8 @@ class BinSampler(SignalGrid):
         self.prior = bool(prior and self.level_buckets)
         if self.prior:
             self.register_buffer("prior_table", torch.zeros(self.level_buckets, n_bins, n_marks))
+        # prior_heads: the heads read the bin's prior beside the GRU's output as well
+        self.prior_heads = bool(prior_heads and self.prior)
         if summary:
             # each gene's mean reads per mark as a token (0: no reads; the rest quantile
             # buckets), drawn mark by mark before the bins; their vector joins the condition's
@@ -149,7 +152,11 @@ class BinSampler(SignalGrid):
         # the marks already drawn at this bin, for the next mark's head
         self.current = nn.Embedding(n_marks * vocab, emb)
         self.heads = nn.ModuleList(
-            nn.Sequential(nn.Linear(hidden + m * emb, hidden), nn.GELU(), nn.Linear(hidden, vocab))
+            nn.Sequential(
+                nn.Linear(hidden + m * emb + (n_marks if self.prior_heads else 0), hidden),
+                nn.GELU(),
+                nn.Linear(hidden, vocab),
+            )
             for m in range(n_marks)
         )
 
@@ -321,7 +328,12 @@ class BinSampler(SignalGrid):
         if self.training and self.self_fed > 0:
             inputs = self._self_fed_inputs(inputs, tok, raw, e, bins, prior)
         h, _ = self.rnn(inputs, self._h0(e))
-        return h, tok.permute(0, 2, 1), summary_logp
+        return self._for_heads(h, prior), tok.permute(0, 2, 1), summary_logp
+
+    def _for_heads(self, h: torch.Tensor, prior: torch.Tensor | None) -> torch.Tensor:
+        """The heads' input: the GRU's output ``h`` (with ``prior_heads``: and the prior of
+        the same bins, ``prior`` shaped as ``h`` but for its last axis)."""
+        return torch.cat([h, prior], dim=-1) if self.prior_heads else h
 
     def _feedback(self, raw: torch.Tensor, bins: torch.Tensor) -> torch.Tensor | None:
         """With ``feedback``: the GRU's feedback input at each bin from reads ``raw``
@@ -346,6 +358,7 @@ class BinSampler(SignalGrid):
         learn the real tokens after histories the network itself writes, as in sampling."""
         with torch.no_grad():
             h, _ = self.rnn(inputs, self._h0(e))
+            h = self._for_heads(h, prior)
             swap = torch.rand(h.shape[:2], device=h.device) < self.self_fed  # (batch, bins)
             h = h[swap]  # only the swapped bins are drawn
             drawn = torch.zeros(len(h), self.n_marks, dtype=torch.long, device=h.device)
@@ -412,7 +425,7 @@ class BinSampler(SignalGrid):
             bins = torch.tensor([t], device=noise.device)
             so_far = self._so_far(sums, bins) if self.feedback else None
             out, h = self.rnn(self._inputs(before, e, bins, so_far, prior), h)
-            out = out[:, 0]
+            out = self._for_heads(out[:, 0], prior[:, t] if self.prior else None)
             drawn = torch.zeros(n, self.n_marks, dtype=torch.long, device=noise.device)
             for m in range(self.n_marks):
                 cdf = torch.softmax(self._logits(m, out, drawn[:, :m]), dim=-1).cumsum(-1)
@@ -505,6 +518,7 @@ class AutoregressiveGenerator(GridModel):
         self_fed: float = 0.0,
         summary_tss: int = 0,
         prior: bool = False,
+        prior_heads: bool = False,
     ) -> None:
         super().__init__(n_marks, n_bins, n_outputs, quantize=quantize)
         self.generator = BinSampler(
@@ -522,6 +536,7 @@ class AutoregressiveGenerator(GridModel):
             self_fed,
             summary_tss,
             prior,
+            prior_heads,
         )
 
     def fit_grid(self, raw: np.ndarray, levels: np.ndarray | None = None) -> None:
