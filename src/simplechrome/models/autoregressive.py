@@ -97,6 +97,7 @@ class BinSampler(SignalGrid):
         summary_tss: int = 0,
         prior: bool = False,
         prior_heads: bool = False,
+        level_tilt: bool = False,
     ) -> None:
         super().__init__(n_marks)
         # self_fed: in training, the share of bins the network reads as its own one-step draws
@@ -129,6 +130,12 @@ class BinSampler(SignalGrid):
             self.register_buffer("prior_table", torch.zeros(self.level_buckets, n_bins, n_marks))
         # prior_heads: the heads read the bin's prior beside the GRU's output as well
         self.prior_heads = bool(prior_heads and self.prior)
+        # level_tilt: fitted after training (fit_tilt), each mark's logits at each bin move
+        # along its tokens' values by a slope times the level bucket's standardised index
+        self.level_tilt = bool(level_tilt and self.level_buckets)
+        if self.level_tilt:
+            self.register_buffer("tilt", torch.zeros(n_bins, n_marks))
+            self.register_buffer("tilt_value", torch.zeros(n_marks, vocab))
         if summary:
             # each gene's mean reads per mark as a token (0: no reads; the rest quantile
             # buckets), drawn mark by mark before the bins; their vector joins the condition's
@@ -273,6 +280,15 @@ class BinSampler(SignalGrid):
         """Each level's bucket (long, ``(batch,)``)."""
         return torch.searchsorted(self.level_edges, c.float().reshape(-1).contiguous())
 
+    def _tilt(self, m: int, c: torch.Tensor, bins: torch.Tensor) -> torch.Tensor | float:
+        """With ``level_tilt``: what mark ``m``'s logits gain at ``bins`` under levels ``c``,
+        ``(batch, steps, vocab)`` (else 0)."""
+        if not self.level_tilt:
+            return 0.0
+        k = torch.arange(self.level_buckets, dtype=torch.float32, device=c.device)
+        z = ((k - k.mean()) / k.std())[self._bucket(c)]
+        return (z[:, None] * self.tilt[bins, m][None])[..., None] * self.tilt_value[m]
+
     def _prior(self, c: torch.Tensor) -> torch.Tensor | None:
         """With ``prior``: each gene's row of the prior table ``(batch, bins, marks)``."""
         return self.prior_table[self._bucket(c)] if self.prior else None
@@ -381,8 +397,10 @@ class BinSampler(SignalGrid):
         """Per gene, the log-probability of its tokens (with ``summary``: and of its summary
         tokens) divided by its number of bins times marks."""
         h, here, total = self._teacher_forced(x, c)
+        bins = torch.arange(self.n_bins, device=x.device)
         for m in range(self.n_marks):
-            logp = torch.log_softmax(self._logits(m, h, here[..., :m]), dim=-1)
+            logits = self._logits(m, h, here[..., :m]) + self._tilt(m, c, bins)
+            logp = torch.log_softmax(logits, dim=-1)
             total = total + logp.gather(-1, here[..., m : m + 1]).squeeze(-1).sum(1)
         return total / (self.n_marks * self.n_bins)
 
@@ -390,8 +408,68 @@ class BinSampler(SignalGrid):
         """Per mark, each bin's token distribution ``(batch, bins, vocab)`` having read the
         gene's own bins before it: what ``log_likelihood`` scores, as probabilities."""
         h, here, _ = self._teacher_forced(x, c)
-        return [torch.softmax(self._logits(m, h, here[..., :m]), dim=-1)
+        bins = torch.arange(self.n_bins, device=x.device)
+        return [torch.softmax(self._logits(m, h, here[..., :m]) + self._tilt(m, c, bins), dim=-1)
                 for m in range(self.n_marks)]  # fmt: skip
+
+    @torch.no_grad()
+    def fit_tilt_values(self) -> None:
+        """The direction the tilt moves logits along: each token's mean transformed value
+        over its pool."""
+        for k in range(self.vocab):
+            self.tilt_value[:, k] = self.transformed(self.table[:, k, :][None])[0].mean(-1)
+
+    @torch.no_grad()
+    def fit_tilt(
+        self,
+        x: torch.Tensor,
+        c: torch.Tensor,
+        x_valid: torch.Tensor,
+        c_valid: torch.Tensor,
+        *,
+        ridge: tuple[float, ...] = (0.0, 0.25, 1.0, 4.0, 16.0),
+        batch: int = 128,
+    ) -> dict[str, float]:
+        """With ``level_tilt``: fit the tilt on training genes ``x`` (levels ``c``), the network
+        frozen. One Newton step on their log-likelihood from no tilt, per bin and mark: the
+        genes' value minus the network's expected value there, times the bucket's index,
+        summed, over the same sum of the value's variance times the index squared (plus a
+        ridge, a multiple of its mean over bins and marks). The ridge that gives the
+        validation genes (``x_valid``, ``c_valid``) the highest mean log-likelihood is kept;
+        none if no ridge beats no tilt. Returns the ridge kept (``inf``: none) and the
+        validation log-likelihood without and with the tilt."""
+        if not self.level_tilt:
+            return {}
+        self.tilt.zero_()
+        self.fit_tilt_values()
+        levels = torch.arange(self.level_buckets, dtype=torch.float32, device=x.device)
+        index = (levels - levels.mean()) / levels.std()
+        grad = torch.zeros(self.n_bins, self.n_marks, device=x.device)
+        curv = torch.zeros_like(grad)
+        for i in range(0, len(x), batch):
+            xb, cb = x[i : i + batch], c[i : i + batch]
+            z = index[self._bucket(cb)][:, None]
+            tok = self.tokens(xb)
+            for m, p in enumerate(self.token_probabilities(xb, cb)):
+                v = self.tilt_value[m]
+                mean = p @ v
+                grad[:, m] += (z * (v[tok[:, m]] - mean)).sum(0)
+                curv[:, m] += (z**2 * (p @ v**2 - mean**2)).sum(0)
+
+        def scored() -> float:
+            return float(torch.cat([self.log_likelihood(x_valid[i : i + batch],
+                                                        c_valid[i : i + batch])
+                                    for i in range(0, len(x_valid), batch)]).mean())  # fmt: skip
+
+        before = best = scored()
+        kept, slope = float("inf"), torch.zeros_like(grad)
+        for r in ridge:
+            self.tilt.copy_(grad / (curv + r * curv.mean()))
+            score = scored()
+            if score > best:
+                best, kept, slope = score, r, self.tilt.clone()
+        self.tilt.copy_(slope)
+        return {"ridge": kept, "valid_before": before, "valid_after": best}
 
     def forward(
         self,
@@ -428,7 +506,10 @@ class BinSampler(SignalGrid):
             out = self._for_heads(out[:, 0], prior[:, t] if self.prior else None)
             drawn = torch.zeros(n, self.n_marks, dtype=torch.long, device=noise.device)
             for m in range(self.n_marks):
-                cdf = torch.softmax(self._logits(m, out, drawn[:, :m]), dim=-1).cumsum(-1)
+                logits = self._logits(m, out, drawn[:, :m])
+                if self.level_tilt:
+                    logits = logits + self._tilt(m, c, bins)[:, 0]
+                cdf = torch.softmax(logits, dim=-1).cumsum(-1)
                 k = torch.searchsorted(cdf, u[:, 0, m, t, None].contiguous()).clamp(
                     max=self.vocab - 1
                 )[:, 0]
@@ -519,6 +600,7 @@ class AutoregressiveGenerator(GridModel):
         summary_tss: int = 0,
         prior: bool = False,
         prior_heads: bool = False,
+        level_tilt: bool = False,
     ) -> None:
         super().__init__(n_marks, n_bins, n_outputs, quantize=quantize)
         self.generator = BinSampler(
@@ -537,12 +619,19 @@ class AutoregressiveGenerator(GridModel):
             summary_tss,
             prior,
             prior_heads,
+            level_tilt,
         )
 
     def fit_grid(self, raw: np.ndarray, levels: np.ndarray | None = None) -> None:
         self.generator.fit_tokens(raw)
         if levels is not None:
             self.generator.fit_levels(levels, raw)
+
+    def after_training(
+        self, x: torch.Tensor, c: torch.Tensor, x_valid: torch.Tensor, c_valid: torch.Tensor
+    ) -> dict[str, float]:
+        """What follows training, on the restored weights: with ``level_tilt``, its fit."""
+        return self.generator.fit_tilt(x, c, x_valid, c_valid)
 
     def score(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         """Each gene's mean log-likelihood per bin and mark (higher: more like the training

@@ -9,6 +9,8 @@ test, train-on-synthetic, walks) live in ``simplechrome.interpret.gan``.
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any, ClassVar
 
 import numpy as np
@@ -30,6 +32,8 @@ from .generation_metrics import (
 from .lightning_loop import HistoryTask, run_lightning
 from .supervised import SupervisedTask
 from .trained import TrainedModel
+
+log = logging.getLogger(__name__)
 
 
 class GANTask(HistoryTask):
@@ -329,7 +333,16 @@ class GANModel(TrainedModel):
         # validation batches of 128: the autoregressive generator scores 4,096 genes in 2.3 s
         # in batches of 128 against 3.7 s in one (2 CPU threads, medians of 3, the same scores;
         # benchmarks/generator_scoring.py), its activations kept in cache as predict_scores
-        return run_lightning(task, train_batches, batches(valid, 128, False), config)
+        valid_batches = batches(valid, 128, False)
+        history = run_lightning(task, train_batches, valid_batches, config)
+        after = getattr(self.module, "after_training", None)
+        if after is not None:  # a stage on the restored weights (the autoregressive tilt)
+            self.module.eval()
+            start = time.perf_counter()
+            fitted = after(train_batches.x, train_batches.y, valid_batches.x, valid_batches.y)
+            if fitted:
+                log.info("after training (%.1f s): %s", time.perf_counter() - start, fitted)
+        return history
 
     def generate(self, conditions: np.ndarray, *, seed: int = 0) -> np.ndarray:
         """Generated genes ``(n, marks, bins)``, in the transformed space, one per condition:
