@@ -272,9 +272,9 @@ def test_feedback_reads_the_same_reads_so_far_in_training_as_in_drawing():
     g = m.generator
     seen = []
     inputs = g._inputs
-    g._inputs = lambda before, e, bins, so_far=None, prior=None: (
+    g._inputs = lambda before, e, bins, so_far=None: (
         seen.append(so_far),
-        inputs(before, e, bins, so_far, prior),
+        inputs(before, e, bins, so_far),
     )[1]
     with torch.inference_mode():
         x = m(m.noise(6, torch.Generator().manual_seed(2)), torch.zeros(6))
@@ -323,9 +323,9 @@ def test_self_fed_training_reads_the_networks_one_step_draws_and_scoring_does_no
     c = torch.zeros(len(x))
     seen = []
     inputs = g._inputs
-    g._inputs = lambda before, e, bins, so_far=None, prior=None: (
+    g._inputs = lambda before, e, bins, so_far=None: (
         seen.append((before, so_far)),
-        inputs(before, e, bins, so_far, prior),
+        inputs(before, e, bins, so_far),
     )[1]
     m.train()
     torch.manual_seed(0)
@@ -369,69 +369,6 @@ def test_a_tss_summary_reads_only_the_bins_around_the_tss():
     mean, t = raw[50:, 0, 8:12].mean(1), s[50:, 1]
     further = mean[:, None] > mean[None, :] + 0.01  # (equal means may fall either side of
     assert (t[:, None] >= t[None, :])[further].all()  # an edge by the transform's float error)
-
-
-def test_the_prior_is_each_level_buckets_mean_and_is_read_at_the_same_bin_in_drawing():
-    """With ``prior`` the GRU reads, at each bin, each mark's mean reads there over the
-    training genes of the gene's level bucket (log1p). The table is those means, and the
-    sampler must read the row of the bin it draws, as the likelihood does, or the model
-    learns from one bin's prior and draws with another's."""
-    rng = np.random.default_rng(0)
-    levels = np.concatenate([np.full(20, -1.0), rng.uniform(-0.9, 2.0, 60)])
-    raw = rng.poisson(1.5, (80, 2, 12)) * 0.74
-    raw[:, 0, 6] += 3 * (levels > 0)  # a feature at one bin that only the high levels have
-    m = models.create("autoregressive", n_marks=2, n_bins=12, n_outputs=1, level_buckets=4,
-                      summary=0, prior=True, **SMALL)  # fmt: skip
-    m.set_scale(np.full(2, 0.4), np.full(2, 0.5), np.full(2, 0.74))
-    m.fit_grid(raw, levels)
-    g = m.generator
-    b = g._bucket(torch.as_tensor(levels, dtype=torch.float32)).numpy()
-    assert (b[:20] == 0).all() and len(set(b)) == 4
-    for k in range(4):
-        want = np.log1p(raw[b == k].mean(axis=0).T)
-        np.testing.assert_allclose(g.prior_table[k].numpy(), want, rtol=1e-5)
-    seen = []
-    inputs = g._inputs
-    g._inputs = lambda before, e, bins, so_far=None, prior=None: (
-        seen.append(inputs(before, e, bins, so_far, prior)[..., -2:]),
-        inputs(before, e, bins, so_far, prior),
-    )[1]
-    c = torch.tensor([-1.0, -0.5, 0.3, 1.5, 2.0, 0.0])
-    with torch.inference_mode():
-        x = m(m.noise(6, torch.Generator().manual_seed(2)), c)
-        drawing = torch.cat(seen, dim=1)  # (genes, bins, marks), one step at a time
-        seen.clear()
-        g.log_likelihood(x, c)
-    (scoring,) = seen
-    assert drawing.shape == scoring.shape == (6, 12, 2)
-    torch.testing.assert_close(scoring, g.prior_table[g._bucket(c)])
-    torch.testing.assert_close(drawing, scoring)
-
-
-def test_with_prior_heads_the_heads_read_the_prior_of_the_bin_they_draw():
-    """With ``prior_heads`` each head reads the bin's prior beside the GRU's output: drawing
-    and scoring must hand it the same bin's row."""
-    rng = np.random.default_rng(1)
-    levels = np.concatenate([np.full(20, -1.0), rng.uniform(-0.9, 2.0, 60)])
-    raw = rng.poisson(1.5, (80, 2, 12)) * 0.74
-    m = models.create("autoregressive", n_marks=2, n_bins=12, n_outputs=1, level_buckets=4,
-                      summary=0, prior=True, prior_heads=True, **SMALL)  # fmt: skip
-    m.set_scale(np.full(2, 0.4), np.full(2, 0.5), np.full(2, 0.74))
-    m.fit_grid(raw, levels)
-    g = m.generator
-    seen = []
-    for_heads = g._for_heads
-    g._for_heads = lambda h, prior: (seen.append(for_heads(h, prior)[..., -2:]),
-                                     for_heads(h, prior))[1]  # fmt: skip
-    c = torch.tensor([-1.0, -0.5, 0.3, 1.5, 2.0, 0.0])
-    with torch.inference_mode():
-        x = m(m.noise(6, torch.Generator().manual_seed(2)), c)
-        drawing = torch.stack(seen, dim=1)  # (genes, bins, marks), one step at a time
-        seen.clear()
-        g.log_likelihood(x, c)
-    (scoring,) = seen
-    torch.testing.assert_close(scoring, g.prior_table[g._bucket(c)])
-    torch.testing.assert_close(drawing, scoring)
 
 
 def _tilted(n_bins=6, levels=None, raw=None):

@@ -95,8 +95,6 @@ class BinSampler(SignalGrid):
         feedback: bool = False,
         self_fed: float = 0.0,
         summary_tss: int = 0,
-        prior: bool = False,
-        prior_heads: bool = False,
         level_tilt: bool = False,
     ) -> None:
         super().__init__(n_marks)
@@ -123,13 +121,6 @@ class BinSampler(SignalGrid):
             # quantile buckets; each bucket's vector is added to the level's line
             self.register_buffer("level_edges", torch.full((self.level_buckets - 1,), torch.inf))
             self.level_bucket = nn.Embedding(self.level_buckets, emb)
-        # prior: at each bin the GRU reads each mark's mean reads there over the training genes
-        # of the gene's level bucket (log1p), a fixed table set by fit_levels
-        self.prior = bool(prior and self.level_buckets)
-        if self.prior:
-            self.register_buffer("prior_table", torch.zeros(self.level_buckets, n_bins, n_marks))
-        # prior_heads: the heads read the bin's prior beside the GRU's output as well
-        self.prior_heads = bool(prior_heads and self.prior)
         # level_tilt: fitted after training (fit_tilt), each mark's logits at each bin move
         # along its tokens' values by a slope times the level bucket's standardised index
         self.level_tilt = bool(level_tilt and self.level_buckets)
@@ -154,16 +145,12 @@ class BinSampler(SignalGrid):
         self.start = nn.Linear(emb, layers * hidden)
         # feedback: each mark's mean reads over the bins drawn so far, log1p, as inputs
         self.feedback = feedback
-        width = (n_marks + 2) * emb + (n_marks if feedback else 0) + (n_marks if self.prior else 0)
+        width = (n_marks + 2) * emb + (n_marks if feedback else 0)
         self.rnn = nn.GRU(width, hidden, layers, batch_first=True)
         # the marks already drawn at this bin, for the next mark's head
         self.current = nn.Embedding(n_marks * vocab, emb)
         self.heads = nn.ModuleList(
-            nn.Sequential(
-                nn.Linear(hidden + m * emb + (n_marks if self.prior_heads else 0), hidden),
-                nn.GELU(),
-                nn.Linear(hidden, vocab),
-            )
+            nn.Sequential(nn.Linear(hidden + m * emb, hidden), nn.GELU(), nn.Linear(hidden, vocab))
             for m in range(n_marks)
         )
 
@@ -230,13 +217,11 @@ class BinSampler(SignalGrid):
         e: torch.Tensor,
         bins: torch.Tensor,
         so_far: torch.Tensor | None = None,
-        prior: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The GRU's input at ``bins``: the previous bin's tokens ``(batch, marks, steps)``
         (``vocab`` = start), the condition ``e`` ``(batch, emb)`` and the position (with
         ``feedback``: and ``so_far`` ``(batch, steps, marks)``, each mark's mean reads over the
-        bins before, log1p; with ``prior``: the gene's prior ``(batch, all bins, marks)``,
-        read at ``bins``)."""
+        bins before, log1p)."""
         offset = (torch.arange(self.n_marks, device=before.device) * (self.vocab + 1))[:, None]
         prev = self.previous(before + offset)  # (batch, marks, steps, emb)
         prev = prev.permute(0, 2, 1, 3).flatten(2)
@@ -248,19 +233,15 @@ class BinSampler(SignalGrid):
         ]
         if self.feedback:
             parts.append(so_far)
-        if self.prior:
-            parts.append(prior[:, bins])
         return torch.cat(parts, dim=2)
 
     def _so_far(self, total: torch.Tensor, bins: torch.Tensor) -> torch.Tensor:
         """The feedback input from the reads summed over the bins before ``bins``."""
         return torch.log1p(total / bins.clamp(min=1).to(total.dtype)[:, None])
 
-    def fit_levels(self, levels: np.ndarray, raw: np.ndarray | None = None) -> None:
+    def fit_levels(self, levels: np.ndarray) -> None:
         """The level buckets' edges from the training genes' scaled levels: just above the
-        lowest level, then quantiles of the levels above it (with ``prior``: and each bucket's
-        mean reads per bin and mark over its genes' signals ``raw``, log1p; a bucket with no
-        gene takes all the genes' mean)."""
+        lowest level, then quantiles of the levels above it."""
         if not self.level_buckets:
             return
         low = float(levels.min())
@@ -269,12 +250,6 @@ class BinSampler(SignalGrid):
         inner = np.quantile(above, qs) if len(above) else []
         edges = np.concatenate([[low + 1e-6], inner])[: self.level_buckets - 1]
         self.level_edges.copy_(torch.as_tensor(edges, dtype=torch.float32))
-        if self.prior and raw is not None:
-            b = self._bucket(torch.as_tensor(levels, dtype=torch.float32)).numpy()
-            overall = raw.mean(axis=0)  # (marks, bins)
-            for k in range(self.level_buckets):
-                mean = raw[b == k].mean(axis=0) if (b == k).any() else overall
-                self.prior_table[k] = torch.as_tensor(np.log1p(mean.T), dtype=torch.float32)
 
     def _bucket(self, c: torch.Tensor) -> torch.Tensor:
         """Each level's bucket (long, ``(batch,)``)."""
@@ -288,10 +263,6 @@ class BinSampler(SignalGrid):
         k = torch.arange(self.level_buckets, dtype=torch.float32, device=c.device)
         z = ((k - k.mean()) / k.std())[self._bucket(c)]
         return (z[:, None] * self.tilt[bins, m][None])[..., None] * self.tilt_value[m]
-
-    def _prior(self, c: torch.Tensor) -> torch.Tensor | None:
-        """With ``prior``: each gene's row of the prior table ``(batch, bins, marks)``."""
-        return self.prior_table[self._bucket(c)] if self.prior else None
 
     def embed(self, c: torch.Tensor) -> torch.Tensor:
         """The condition's vector (with ``level_buckets``: plus the level's bucket vector)."""
@@ -339,17 +310,11 @@ class BinSampler(SignalGrid):
         bins = torch.arange(self.n_bins, device=x.device)
         # the reads the sampler will have drawn: a bin's value where its token is not empty
         raw = (self.signal(x).clamp(min=0.0) * (tok > 0)).permute(0, 2, 1)
-        prior = self._prior(c)
-        inputs = self._inputs(before, e, bins, self._feedback(raw, bins), prior)
+        inputs = self._inputs(before, e, bins, self._feedback(raw, bins))
         if self.training and self.self_fed > 0:
-            inputs = self._self_fed_inputs(inputs, tok, raw, e, bins, prior)
+            inputs = self._self_fed_inputs(inputs, tok, raw, e, bins)
         h, _ = self.rnn(inputs, self._h0(e))
-        return self._for_heads(h, prior), tok.permute(0, 2, 1), summary_logp
-
-    def _for_heads(self, h: torch.Tensor, prior: torch.Tensor | None) -> torch.Tensor:
-        """The heads' input: the GRU's output ``h`` (with ``prior_heads``: and the prior of
-        the same bins, ``prior`` shaped as ``h`` but for its last axis)."""
-        return torch.cat([h, prior], dim=-1) if self.prior_heads else h
+        return h, tok.permute(0, 2, 1), summary_logp
 
     def _feedback(self, raw: torch.Tensor, bins: torch.Tensor) -> torch.Tensor | None:
         """With ``feedback``: the GRU's feedback input at each bin from reads ``raw``
@@ -366,7 +331,6 @@ class BinSampler(SignalGrid):
         raw: torch.Tensor,
         e: torch.Tensor,
         bins: torch.Tensor,
-        prior: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The GRU's inputs with a ``self_fed`` share of the bins replaced by the network's
         own one-step draws (each drawn having read the real bins before it; a bin's marks are
@@ -374,7 +338,6 @@ class BinSampler(SignalGrid):
         learn the real tokens after histories the network itself writes, as in sampling."""
         with torch.no_grad():
             h, _ = self.rnn(inputs, self._h0(e))
-            h = self._for_heads(h, prior)
             swap = torch.rand(h.shape[:2], device=h.device) < self.self_fed  # (batch, bins)
             h = h[swap]  # only the swapped bins are drawn
             drawn = torch.zeros(len(h), self.n_marks, dtype=torch.long, device=h.device)
@@ -391,7 +354,7 @@ class BinSampler(SignalGrid):
             fed = fed.permute(0, 2, 1)
         start = torch.full_like(tok[:, :, :1], self.vocab)
         before = torch.cat([start, fed[:, :, :-1]], dim=2)
-        return self._inputs(before, e, bins, self._feedback(raw, bins), prior)
+        return self._inputs(before, e, bins, self._feedback(raw, bins))
 
     def log_likelihood(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         """Per gene, the log-probability of its tokens (with ``summary``: and of its summary
@@ -483,7 +446,6 @@ class BinSampler(SignalGrid):
         the token's pool."""
         n = len(noise)
         e = self.embed(c) if embedded is None else embedded.expand(n, -1)
-        prior = self._prior(c) if embedded is None else None
         u_all = torch.special.ndtr(noise).clamp(1e-7, 1 - 1e-7)
         n_bin_noise = 2 * self.n_marks * self.n_bins
         u = u_all[:, :n_bin_noise].view(n, 2, self.n_marks, self.n_bins)
@@ -502,8 +464,8 @@ class BinSampler(SignalGrid):
         for t in range(self.n_bins):
             bins = torch.tensor([t], device=noise.device)
             so_far = self._so_far(sums, bins) if self.feedback else None
-            out, h = self.rnn(self._inputs(before, e, bins, so_far, prior), h)
-            out = self._for_heads(out[:, 0], prior[:, t] if self.prior else None)
+            out, h = self.rnn(self._inputs(before, e, bins, so_far), h)
+            out = out[:, 0]
             drawn = torch.zeros(n, self.n_marks, dtype=torch.long, device=noise.device)
             for m in range(self.n_marks):
                 logits = self._logits(m, out, drawn[:, :m])
@@ -598,8 +560,6 @@ class AutoregressiveGenerator(GridModel):
         feedback: bool = True,
         self_fed: float = 0.0,
         summary_tss: int = 0,
-        prior: bool = False,
-        prior_heads: bool = False,
         level_tilt: bool = False,
     ) -> None:
         super().__init__(n_marks, n_bins, n_outputs, quantize=quantize)
@@ -617,15 +577,13 @@ class AutoregressiveGenerator(GridModel):
             feedback,
             self_fed,
             summary_tss,
-            prior,
-            prior_heads,
             level_tilt,
         )
 
     def fit_grid(self, raw: np.ndarray, levels: np.ndarray | None = None) -> None:
         self.generator.fit_tokens(raw)
         if levels is not None:
-            self.generator.fit_levels(levels, raw)
+            self.generator.fit_levels(levels)
 
     def after_training(
         self, x: torch.Tensor, c: torch.Tensor, x_valid: torch.Tensor, c_valid: torch.Tensor
