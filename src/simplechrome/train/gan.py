@@ -281,6 +281,9 @@ class GANModel(TrainedModel):
             old["summary"] = 0
         if "feedback" in params:
             old["feedback"] = False
+        # and files before the level tilt (the default since 2026-12-06), without it
+        if "level_tilt" in params:
+            old["level_tilt"] = False
         return old | hparams
 
     def _load_state(self, state: dict[str, torch.Tensor]) -> None:
