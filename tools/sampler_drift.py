@@ -32,8 +32,7 @@ from simplechrome.interpret.gan import classes
 
 def token_values(g) -> torch.Tensor:
     """Each token's mean transformed value over its pool, ``(marks, vocab)``."""
-    return torch.stack([g.transformed(g.table[:, k, :][None])[0].mean(-1)
-                        for k in range(g.vocab)], dim=1)  # fmt: skip
+    return g.token_values()
 
 
 def teacher_forced(g, x: torch.Tensor, c: torch.Tensor) -> np.ndarray:

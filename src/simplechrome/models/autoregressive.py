@@ -375,12 +375,15 @@ class BinSampler(SignalGrid):
         return [torch.softmax(self._logits(m, h, here[..., :m]) + self._tilt(m, c, bins), dim=-1)
                 for m in range(self.n_marks)]  # fmt: skip
 
+    def token_values(self) -> torch.Tensor:
+        """Each token's mean transformed value over its pool, ``(marks, vocab)``."""
+        return torch.stack([self.transformed(self.table[:, k, :][None])[0].mean(-1)
+                            for k in range(self.vocab)], dim=1)  # fmt: skip
+
     @torch.no_grad()
     def fit_tilt_values(self) -> None:
-        """The direction the tilt moves logits along: each token's mean transformed value
-        over its pool."""
-        for k in range(self.vocab):
-            self.tilt_value[:, k] = self.transformed(self.table[:, k, :][None])[0].mean(-1)
+        """The direction the tilt moves logits along: the tokens' values."""
+        self.tilt_value.copy_(self.token_values())
 
     @torch.no_grad()
     def fit_tilt(
