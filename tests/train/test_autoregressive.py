@@ -130,16 +130,20 @@ def test_level_buckets_put_the_genes_with_no_reads_apart():
     assert torch.allclose(e[2] - line[2], e[3] - line[3])  # one bucket: only the line moves
 
 
-def test_a_level_generator_with_buckets_learns_its_edges_from_the_training_levels(synthetic):
-    """Trained on levels, the model's bucket edges come from the training genes' scaled levels
-    (the lowest, those at level 0, apart), and it generates at any level."""
-
-    reg = {
+def _level_splits(synthetic):
+    """The synthetic splits with levels: 20 genes at 0, the rest from 0.5 to 8."""
+    return {
         k: dataclasses.replace(
             v, task="regression", y=np.r_[np.zeros(20), np.linspace(0.5, 8, v.n_genes - 20)]
         )
         for k, v in synthetic.splits.items()
     }
+
+
+def test_a_level_generator_with_buckets_learns_its_edges_from_the_training_levels(synthetic):
+    """Trained on levels, the model's bucket edges come from the training genes' scaled levels
+    (the lowest, those at level 0, apart), and it generates at any level."""
+    reg = _level_splits(synthetic)
     config = dataclasses.replace(FAST, task="regression", max_epochs=1)
     model = fit("autoregressive", reg["train"], reg["valid"], config=config,
                 model_params={**SMALL, "level_buckets": 3})  # fmt: skip
@@ -431,12 +435,7 @@ def test_the_level_tilt_is_fitted_where_the_level_moves_a_bin_and_kept_on_valida
 def test_gan_training_fits_the_level_tilt_after_the_network_and_saves_it(synthetic, tmp_path):
     """With ``level_tilt`` the stage runs on the restored weights at the end of training
     (its values set, so it ran), and the file keeps it: the loaded model draws the same."""
-    reg = {
-        k: dataclasses.replace(
-            v, task="regression", y=np.r_[np.zeros(20), np.linspace(0.5, 8, v.n_genes - 20)]
-        )
-        for k, v in synthetic.splits.items()
-    }
+    reg = _level_splits(synthetic)
     config = dataclasses.replace(FAST, task="regression", max_epochs=1)
     model = fit("autoregressive", reg["train"], reg["valid"], config=config,
                 model_params={**SMALL, "level_buckets": 3, "level_tilt": True})  # fmt: skip
@@ -453,12 +452,7 @@ def test_gan_training_fits_the_level_tilt_after_the_network_and_saves_it(synthet
 def test_a_level_generator_from_before_the_tilt_loads_without_it(synthetic, tmp_path):
     """The tilt is the default since 2026-12-06; a level generator saved before it existed
     (not in its file, no tilt in its state) loads without it and draws the same genes."""
-    reg = {
-        k: dataclasses.replace(
-            v, task="regression", y=np.r_[np.zeros(20), np.linspace(0.5, 8, v.n_genes - 20)]
-        )
-        for k, v in synthetic.splits.items()
-    }
+    reg = _level_splits(synthetic)
     model = fit("autoregressive", reg["train"], reg["valid"],
                 config=dataclasses.replace(FAST, task="regression", max_epochs=1),
                 model_params={**SMALL, "level_buckets": 3, "level_tilt": False})  # fmt: skip
