@@ -125,6 +125,14 @@ class GridModel(nn.Module):
         ``levels``, before training (none by default; the autoregressive generator's value
         tokens and level buckets)."""
 
+    def after_training(
+        self, x: torch.Tensor, c: torch.Tensor, x_valid: torch.Tensor, c_valid: torch.Tensor
+    ) -> dict[str, float]:
+        """A stage on the restored weights once training ends, from the training and validation
+        genes (transformed) and their conditions; returns what it fitted (none by default; the
+        autoregressive generator's level tilt)."""
+        return {}
+
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """All the noise ``n`` genes need (``generator.noise_size`` each), in one tensor."""
         device = next(self.parameters()).device

@@ -338,13 +338,14 @@ class GANModel(TrainedModel):
         # benchmarks/generator_scoring.py), its activations kept in cache as predict_scores
         valid_batches = batches(valid, 128, False)
         history = run_lightning(task, train_batches, valid_batches, config)
-        after = getattr(self.module, "after_training", None)
-        if after is not None:  # a stage on the restored weights (the autoregressive tilt)
-            self.module.eval()
-            start = time.perf_counter()
-            fitted = after(train_batches.x, train_batches.y, valid_batches.x, valid_batches.y)
-            if fitted:
-                log.info("after training (%.1f s): %s", time.perf_counter() - start, fitted)
+        # a stage on the restored weights (the autoregressive generator's level tilt)
+        self.module.eval()
+        start = time.perf_counter()
+        fitted = self.module.after_training(
+            train_batches.x, train_batches.y, valid_batches.x, valid_batches.y
+        )
+        if fitted:
+            log.info("after training (%.1f s): %s", time.perf_counter() - start, fitted)
         return history
 
     def generate(self, conditions: np.ndarray, *, seed: int = 0) -> np.ndarray:
