@@ -20,9 +20,14 @@ population stand in for the ceiling's training genes (A) and for a perfect gener
   understate chance, by less. A class whose pool cannot hold the three (where the generated
   sample outnumbers the ceiling's training genes, as the low class does on these cells) is
   listed under ``not_drawn``, and ``any`` covers the others only.
+- ``--sizes draws``: what the measure would show with ``--draws`` generated genes per test
+  gene (each ``K`` in turn). A bootstrap, as the pool cannot hold that many genes apart: the
+  pool's class mean stands for the population's, and A (the ceiling's training genes), R (the
+  test genes) and B (``K`` times R) are means of that many pooled genes drawn with repeats.
 
     python tools/profile_chance.py runs/ar-e012-s0 runs/ar-e027-s0 runs/ar-e100-s0
     python tools/profile_chance.py --sizes measure runs/ar-e100-s0
+    python tools/profile_chance.py --sizes draws --draws 1,8 runs/ar-e100-s0
 
 Prints JSON per run: per class and mark the median r of A against R, the share of splits that
 miss and the 95th percentile of how far under the line a split falls (the size a chance miss
@@ -114,11 +119,46 @@ def chance_at_sizes(
     return out
 
 
+def _resampled_means(rng: np.random.Generator, resid: np.ndarray, n: int) -> np.ndarray:
+    """The mean of ``n`` rows of ``resid`` ``(genes, features)`` drawn with repeats."""
+    counts = rng.multinomial(n, np.full(len(resid), 1.0 / len(resid)))
+    return counts @ resid / n
+
+
+def chance_at_draws(
+    x: np.ndarray, y: np.ndarray, sizes: dict[int, tuple[int, int]], marks: list[str],
+    draws: int, *, splits: int = 200, seed: int = 0,
+) -> dict:  # fmt: skip
+    """A bootstrap of a perfect generator drawing ``draws`` genes per test gene. ``x``, ``y``:
+    the pooled genes ``(genes, marks, bins)`` and classes; ``sizes``: per class the training
+    genes (A, the ceiling's side) and the test genes (R) it holds. The pool's class mean
+    stands for the population's; A, R and B (``draws`` times R's size) are means of that many
+    of the pool's genes drawn with repeats, apart. Per ``"class mark"`` the figures of
+    ``_summary``; ``"any"`` as above. The pool's mean carries its own noise (about half A's
+    variance), shared by the three, which lifts every r a little for a flat mark."""
+    rng = np.random.default_rng(seed)
+    out, anywhere = {}, np.zeros(splits, dtype=bool)
+    for k, (n_a, n_r) in sorted(sizes.items()):
+        pool = x[y == k]
+        mu = pool.mean(0)
+        resid = (pool - mu).reshape(len(pool), -1)
+        r_a, r_b = np.empty((splits, len(marks))), np.empty((splits, len(marks)))
+        for s in range(splits):
+            a, r, b = (mu + _resampled_means(rng, resid, n).reshape(mu.shape)
+                       for n in (n_a, n_r, draws * n_r))  # fmt: skip
+            r_a[s], r_b[s] = _r(a, r), _r(b, r)
+        anywhere |= _summary(out, NAMES.get(int(k), str(k)), marks, r_a, r_b)
+    out["any"] = round(float(anywhere.mean()), 3)
+    return out
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("runs", nargs="+")
     ap.add_argument("--splits", type=int, default=200)
-    ap.add_argument("--sizes", choices=("halves", "measure"), default="halves")
+    ap.add_argument("--sizes", choices=("halves", "measure", "draws"), default="halves")
+    ap.add_argument("--draws", default="1,2,4,8,16",
+                    help="with --sizes draws: generated genes per test gene, comma-separated")
     args = ap.parse_args(argv)
     report = {}
     for run in args.runs:
@@ -128,6 +168,13 @@ def main(argv=None) -> None:
         if args.sizes == "halves":
             found = chance_misses(gan.transformed(train), y_train, gan.transformed(valid),
                                   y_valid, marks, splits=args.splits)  # fmt: skip
+        elif args.sizes == "draws":
+            n_test = np.bincount(classes(splits["test"]))  # the class counts only
+            y = np.concatenate([y_train, y_valid])
+            x = np.concatenate([gan.transformed(train), gan.transformed(valid)])
+            sizes = {int(k): (int((y_train == k).sum()), int(n_test[k])) for k in np.unique(y)}
+            found = {f"draws {d}": chance_at_draws(x, y, sizes, marks, d, splits=args.splits)
+                     for d in map(int, args.draws.split(","))}  # fmt: skip
         else:
             n_test = np.bincount(classes(splits["test"]))  # the class counts only
             y, sizes, skipped = np.concatenate([y_train, y_valid]), {}, {}
