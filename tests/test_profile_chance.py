@@ -63,3 +63,25 @@ def test_the_three_samples_share_no_gene():
         a, b, rest = tool.draw_apart(np.random.default_rng(seed), idx, 40, 25)
         assert len(a) == 40 and len(b) == 25 and len(rest) == 35
         assert np.array_equal(np.sort(np.concatenate([a, b, rest])), idx)
+
+
+def test_more_draws_per_test_gene_take_a_perfect_generators_chance_misses_away():
+    """The bootstrap of ``--sizes draws``: with A (the ceiling's side) four times R, one draw
+    per test gene misses a faint shape (its mean noise well over its size) in most splits,
+    sixteen in few, and a clear one is never missed.
+    B resampled at R's size whatever the draws (a fault the sizes could plant) would not
+    shrink the misses."""
+    tool = load_tool("profile_chance")
+    rng = np.random.default_rng(2)
+    bump = np.exp(-((np.arange(50) - 25) ** 2) / 20.0)
+    shape = np.stack([bump, 0.06 * bump])  # clear, faint
+    y = np.repeat([0, 1], 3000)
+    x = shape[None] + rng.normal(size=(len(y), 2, 50))
+    marks, sizes = ["clear", "faint"], {0: (2000, 500), 1: (2000, 500)}
+    one = tool.chance_at_draws(x, y, sizes, marks, 1, splits=100)
+    many = tool.chance_at_draws(x, y, sizes, marks, 16, splits=100)
+    for cls in ("low", "high"):
+        assert one[f"{cls} clear"]["miss"] == many[f"{cls} clear"]["miss"] == 0.0
+        assert one[f"{cls} faint"]["miss"] > 0.5 > 0.2 > many[f"{cls} faint"]["miss"]
+        assert many[f"{cls} faint"]["under_95"] < one[f"{cls} faint"]["under_95"] - 0.2
+    assert many["any"] < one["any"] - 0.5

@@ -157,8 +157,11 @@ def main(argv=None) -> None:
     ap.add_argument("runs", nargs="+")
     ap.add_argument("--splits", type=int, default=200)
     ap.add_argument("--sizes", choices=("halves", "measure", "draws"), default="halves")
-    ap.add_argument("--draws", default="1,2,4,8,16",
-                    help="with --sizes draws: generated genes per test gene, comma-separated")
+    ap.add_argument(
+        "--draws",
+        default="1,2,4,8,16",
+        help="with --sizes draws: generated genes per test gene, comma-separated",
+    )
     args = ap.parse_args(argv)
     report = {}
     for run in args.runs:

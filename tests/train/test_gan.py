@@ -11,6 +11,7 @@ from simplechrome.config import TrainConfig
 from simplechrome.data import HistoneData
 from simplechrome.errors import ModelMismatchError
 from simplechrome.interpret.gan import (
+    PROFILE_DRAWS,
     _corr_gaps,
     class_matched_draw,
     classes,
@@ -261,6 +262,28 @@ def test_real_reference_compares_in_the_test_class_mix_and_shows_the_population_
     assert q["max_corr_gap_train"] != pytest.approx(
         _corr_gaps(fake_test, classes(test), gan.transformed(train), y_train)
     )
+
+
+def test_the_profile_line_reads_several_draws_per_test_gene():
+    """``profile_r``'s generated side is ``PROFILE_DRAWS`` genes per test gene under its
+    condition: its class mean profiles lie closer to the generator's own (64 draws per test
+    gene, another seed) than one draw per gene does, and the one-draw r stays beside it. The
+    same draw repeated (a fault a reused noise could plant) would be no closer."""
+    train, test = _shifted_splits(np.random.default_rng(5))
+    gan = fit("gan", train, test, config=FAST)
+    out = gan_quality(gan, train, test)
+    q, p = out.numbers, out.tables["mean_profiles"]
+    assert q["profile_draws"] == PROFILE_DRAWS > 1
+    assert q["profile_r_one_draw"].keys() == q["profile_r"].keys() == {"low", "high"}
+    assert q["profile_r_one_draw"] != q["profile_r"]
+    y = classes(test)
+    own = gan.generate(np.repeat(test.y, 64, axis=0), seed=99)
+    one = gan.generate(test.y, seed=0)  # the measure's one draw per test gene
+    for k, name in ((0, "low"), (1, "high")):
+        rows = p[(p["class"] == name) & (p["source"] == "generated")].sort_values(["mark", "bin"])
+        many = rows["value"].to_numpy().reshape(2, -1)
+        target = own[np.repeat(y, 64) == k].mean(0)
+        assert ((many - target) ** 2).sum() < ((one[y == k].mean(0) - target) ** 2).sum() / 3
 
 
 @pytest.mark.slow

@@ -51,6 +51,8 @@ def gan_report(tables: dict, *, title: str) -> list[Section]:
     )
     ceiling = p.pivot(index="mark", columns="class", values="ceiling")
     profiles_r = profiles_r.join(ceiling.add_prefix("real training genes, ")).round(4).reset_index()
+    # measured before the count was recorded (2026-12-06): one draw
+    profile_draws = q.get("profile_draws", 1)
     zeros = pd.DataFrame(q["zero_fraction"]).rename_axis("mark").reset_index().round(4)
     trend = q["walk_trend_r"]
     corr = tables["gan_mark_correlations"]
@@ -71,7 +73,8 @@ def gan_report(tables: dict, *, title: str) -> list[Section]:
             ("Quality", numbers),
             (
                 "Mean-profile Pearson r with the real test genes, per mark and class: generated "
-                "genes, and the real training genes (the ceiling sampling noise allows)",
+                f"genes ({profile_draws} per test gene, averaged), and the real training genes "
+                "(the ceiling sampling noise allows)",
                 profiles_r,
             ),
             (
