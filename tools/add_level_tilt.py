@@ -6,6 +6,9 @@ genes only (the run's own splits); the new run holds the run's files but its mod
 the old model's predictions, metrics or analysis.
 
     python tools/add_level_tilt.py runs/arlbsfe-e100-s0 --out runs/tilt-e100-s0
+    python tools/add_level_tilt.py runs/arlbsfe-e100-s0 --drawn --out runs/dtilt-e100-s0
+
+``--drawn``: with ``drawn_tilt`` as well (the tilt then moved to the sampler's own errors).
 
 Prints JSON: the ridge kept, the validation log-likelihood without and with the tilt, and the
 stage's seconds.
@@ -29,11 +32,11 @@ from simplechrome.api import _model, run_splits
 STALE = {"model.pt", "metrics.json", "predictions.tsv", "analysis"}
 
 
-def add_tilt(run: Path, out: Path) -> dict:
+def add_tilt(run: Path, out: Path, *, drawn: bool = False) -> dict:
     trained, splits = _model(run), run_splits(run)
     if trained.name != "autoregressive" or trained.task != "regression":
         sys.exit(f"{run}: the tilt needs a level-conditioned autoregressive generator")
-    hparams = dict(trained.hparams, level_tilt=True)
+    hparams = dict(trained.hparams, level_tilt=True, drawn_tilt=drawn)
     module = models.create(trained.name, n_marks=len(trained.marks), n_bins=trained.n_bins,
                            n_outputs=1, **hparams)  # fmt: skip
     missing, unexpected = module.load_state_dict(trained.module.state_dict(), strict=False)
@@ -62,10 +65,11 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("run", type=Path)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--drawn", action="store_true", help="with drawn_tilt as well")
     args = ap.parse_args(argv)
     if args.out.exists():
         sys.exit(f"{args.out}: already exists")
-    print(json.dumps(add_tilt(args.run, args.out)))
+    print(json.dumps(add_tilt(args.run, args.out, drawn=args.drawn)))
 
 
 if __name__ == "__main__":

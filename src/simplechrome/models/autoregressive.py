@@ -96,6 +96,7 @@ class BinSampler(SignalGrid):
         self_fed: float = 0.0,
         summary_tss: int = 0,
         level_tilt: bool = False,
+        drawn_tilt: bool = False,
     ) -> None:
         super().__init__(n_marks)
         # self_fed: in training, the share of bins the network reads as its own one-step draws
@@ -124,6 +125,8 @@ class BinSampler(SignalGrid):
         # level_tilt: fitted after training (fit_tilt), each mark's logits at each bin move
         # along its tokens' values by a slope times the level bucket's standardised index
         self.level_tilt = bool(level_tilt and self.level_buckets)
+        # drawn_tilt: after fit_tilt, fit_drawn_tilt moves it to the sampler's own errors
+        self.drawn_tilt = bool(drawn_tilt and self.level_tilt)
         if self.level_tilt:
             self.register_buffer("tilt", torch.zeros(n_bins, n_marks))
             self.register_buffer("tilt_value", torch.zeros(n_marks, vocab))
@@ -260,8 +263,7 @@ class BinSampler(SignalGrid):
         ``(batch, steps, vocab)`` (else 0)."""
         if not self.level_tilt:
             return 0.0
-        k = torch.arange(self.level_buckets, dtype=torch.float32, device=c.device)
-        z = ((k - k.mean()) / k.std())[self._bucket(c)]
+        z = self._index(c)
         return (z[:, None] * self.tilt[bins, m][None])[..., None] * self.tilt_value[m]
 
     def embed(self, c: torch.Tensor) -> torch.Tensor:
@@ -437,6 +439,75 @@ class BinSampler(SignalGrid):
         self.tilt.copy_(slope)
         return {"ridge": kept, "valid_before": before, "valid_after": best}
 
+    def _index(self, c: torch.Tensor) -> torch.Tensor:
+        """Each level's bucket's standardised index, the tilt's ``z`` ``(batch,)``."""
+        k = torch.arange(self.level_buckets, dtype=torch.float32, device=c.device)
+        return ((k - k.mean()) / k.std())[self._bucket(c)]
+
+    @torch.no_grad()
+    def drawn_moments(
+        self, x: torch.Tensor, c: torch.Tensor, *, draws: int, seed: int, batch: int = 512
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per bin and mark ``(bins, marks)``: the genes' token values minus the mean value the
+        sampler draws them from, times the level bucket's index ``z``, summed over genes ``x``
+        (levels ``c``) and averaged over ``draws`` drawn genes each; and the same sum of the
+        drawn distribution's variance times ``z`` squared. The drawn genes read their own
+        draws before each bin, not the real bins: this is the sampler's error, drift
+        included, along the level, where ``fit_tilt``'s is the teacher-forced network's."""
+        gen = torch.Generator().manual_seed(seed)
+        grad = torch.zeros(self.n_bins, self.n_marks)
+        curv = torch.zeros_like(grad)
+        for i in range(0, len(x), batch):
+            xb, cb = x[i : i + batch], c[i : i + batch]
+            z = self._index(cb)[:, None, None]
+            tok = self.tokens(xb)
+            real = torch.stack([self.tilt_value[m][tok[:, m]] for m in range(self.n_marks)], 1)
+            for _ in range(draws):
+                noise = torch.randn(len(xb), self.noise_size, generator=gen).to(xb.device)
+                _, mean, var = self._draw(noise, cb, moments=True)
+                grad += (z * (real - mean)).sum(0).T.cpu() / draws
+                curv += (z**2 * var).sum(0).T.cpu() / draws
+        return grad, curv
+
+    @torch.no_grad()
+    def fit_drawn_tilt(
+        self,
+        x: torch.Tensor,
+        c: torch.Tensor,
+        x_valid: torch.Tensor,
+        c_valid: torch.Tensor,
+        *,
+        draws: int = 2,
+        ridge: tuple[float, ...] = (0.0, 1.0, 4.0, 16.0),
+        seed: int = 0,
+    ) -> dict[str, float]:
+        """With ``drawn_tilt`` (after ``fit_tilt``): move the tilt so that genes *drawn* under
+        the training genes' levels, not the teacher-forced network, have the training genes'
+        dependence on the level at each bin. One Newton step from the fitted tilt on the
+        moments of ``drawn_moments``, with a ridge (a multiple of the curvature's mean); each
+        candidate, and the tilt as it was, is scored by the validation genes' moments (their
+        drawn error along the level, squared over its curvature, summed over bins and marks,
+        the same noise for every candidate), and the lowest is kept. Returns the ridge kept
+        (``inf``: none) and the validation score before and after."""
+        if not (self.level_tilt and self.drawn_tilt):
+            return {}
+        grad, curv = self.drawn_moments(x, c, draws=draws, seed=seed)
+
+        def scored() -> float:
+            g, h = self.drawn_moments(x_valid, c_valid, draws=draws, seed=seed + 1)
+            return float((g**2 / h.clamp(min=1e-12)).sum())
+
+        start = self.tilt.clone()
+        before = best = scored()
+        kept, slope = float("inf"), start
+        for r in ridge:
+            self.tilt.copy_(start + (grad / (curv + r * curv.mean())).to(start.device))
+            score = scored()
+            if score < best:
+                best, kept, slope = score, r, self.tilt.clone()
+        self.tilt.copy_(slope)
+        return {"drawn_ridge": kept, "drawn_valid_before": before, "drawn_valid_after": best}
+
     def forward(
         self,
         noise: torch.Tensor,
@@ -447,6 +518,19 @@ class BinSampler(SignalGrid):
         """Generated transformed signals ``(batch, marks, bins)``: tokens drawn bin by bin (and
         mark by mark) by inverting each distribution at the noise's uniforms, then a value from
         the token's pool."""
+        return self._draw(noise, c, embedded)[0]
+
+    def _draw(
+        self,
+        noise: torch.Tensor,
+        c: torch.Tensor | None,
+        embedded: torch.Tensor | None = None,
+        *,
+        moments: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        """``forward``'s genes and, with ``moments``, at each bin of each mark the mean and the
+        variance of the token values ``tilt_value`` under the distribution the token was drawn
+        from ``(batch, marks, bins)`` each (else ``None``)."""
         n = len(noise)
         e = self.embed(c) if embedded is None else embedded.expand(n, -1)
         u_all = torch.special.ndtr(noise).clamp(1e-7, 1 - 1e-7)
@@ -464,6 +548,8 @@ class BinSampler(SignalGrid):
         before = torch.full((n, self.n_marks, 1), self.vocab, dtype=torch.long, device=noise.device)
         raw = noise.new_zeros(n, self.n_marks, self.n_bins)
         sums = noise.new_zeros(n, 1, self.n_marks)  # the reads drawn so far, per mark
+        mean = torch.zeros_like(raw) if moments else None
+        var = torch.zeros_like(raw) if moments else None
         for t in range(self.n_bins):
             bins = torch.tensor([t], device=noise.device)
             so_far = self._so_far(sums, bins) if self.feedback else None
@@ -474,7 +560,12 @@ class BinSampler(SignalGrid):
                 logits = self._logits(m, out, drawn[:, :m])
                 if self.level_tilt:
                     logits = logits + self._tilt(m, c, bins)[:, 0]
-                cdf = torch.softmax(logits, dim=-1).cumsum(-1)
+                p = torch.softmax(logits, dim=-1)
+                if moments:
+                    v = self.tilt_value[m]
+                    mean[:, m, t] = p @ v
+                    var[:, m, t] = p @ v**2 - mean[:, m, t] ** 2
+                cdf = p.cumsum(-1)
                 k = torch.searchsorted(cdf, u[:, 0, m, t, None].contiguous()).clamp(
                     max=self.vocab - 1
                 )[:, 0]
@@ -483,7 +574,7 @@ class BinSampler(SignalGrid):
                 raw[:, m, t] = self.table[m][k, j]
             sums += raw[:, None, :, t]
             before = drawn[:, :, None]
-        return self.transformed(raw)
+        return self.transformed(raw), mean, var
 
 
 @register(
@@ -576,6 +667,7 @@ class AutoregressiveGenerator(GridModel):
         self_fed: float = 0.0,
         summary_tss: int = 0,
         level_tilt: bool = True,
+        drawn_tilt: bool = False,
     ) -> None:
         super().__init__(n_marks, n_bins, n_outputs, quantize=quantize)
         self.generator = BinSampler(
@@ -593,6 +685,7 @@ class AutoregressiveGenerator(GridModel):
             self_fed,
             summary_tss,
             level_tilt,
+            drawn_tilt,
         )
 
     def fit_grid(self, raw: np.ndarray, levels: np.ndarray | None = None) -> None:
@@ -603,8 +696,10 @@ class AutoregressiveGenerator(GridModel):
     def after_training(
         self, x: torch.Tensor, c: torch.Tensor, x_valid: torch.Tensor, c_valid: torch.Tensor
     ) -> dict[str, float]:
-        """What follows training, on the restored weights: with ``level_tilt``, its fit."""
-        return self.generator.fit_tilt(x, c, x_valid, c_valid)
+        """What follows training, on the restored weights: with ``level_tilt``, its fit (and
+        with ``drawn_tilt``, its move to the sampler's own errors)."""
+        fitted = self.generator.fit_tilt(x, c, x_valid, c_valid)
+        return fitted | self.generator.fit_drawn_tilt(x, c, x_valid, c_valid)
 
     def score(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         """Each gene's mean log-likelihood per bin and mark (higher: more like the training
