@@ -284,6 +284,9 @@ class GANModel(TrainedModel):
         # and files before the level tilt (the default since 2026-12-06), without it
         if "level_tilt" in params:
             old["level_tilt"] = False
+        # and files before the drawn tilt (the default since 2026-12-06, later), without it
+        if "drawn_tilt" in params:
+            old["drawn_tilt"] = False
         return old | hparams
 
     def _load_state(self, state: dict[str, torch.Tensor]) -> None:
