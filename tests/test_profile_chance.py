@@ -28,17 +28,23 @@ def test_a_flat_profile_misses_by_chance_and_a_shaped_one_does_not():
     assert out["any"] >= max(out[f"{c} flat"]["miss"] for c in ("low", "high"))
 
 
+def _clear_and_faint(*, seed: int, per_class: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two classes of genes over 50 bins, noise sd 1 per bin, two marks: a clear bump at the
+    middle and the same bump at 6% of its size (its class mean's noise about its size)."""
+    rng = np.random.default_rng(seed)
+    bump = np.exp(-((np.arange(50) - 25) ** 2) / 20.0)
+    shape = np.stack([bump, 0.06 * bump])  # clear, faint
+    y = np.repeat([0, 1], per_class)
+    return shape[None] + rng.normal(size=(len(y), 2, 50)), y
+
+
 def test_at_the_measure_sizes_a_small_draw_against_a_large_ceiling_misses_more_often():
     """A and B drawn apart from one pool: with A four times B (the ceiling's training genes
     against a generated sample the size of a small test class) a faint shape, its mean noise
     about its size, is missed more often than with A and B alike (R as large in both), and a
     clear one never."""
     tool = load_tool("profile_chance")
-    rng = np.random.default_rng(1)
-    bump = np.exp(-((np.arange(50) - 25) ** 2) / 20.0)
-    shape = np.stack([bump, 0.06 * bump])  # clear, faint
-    y = np.repeat([0, 1], 4000)
-    x = shape[None] + rng.normal(size=(len(y), 2, 50))
+    x, y = _clear_and_faint(seed=1, per_class=4000)
     marks = ["clear", "faint"]
     alike = tool.chance_at_sizes(x, y, {0: (1250, 1250), 1: (1250, 1250)}, marks, splits=100)
     apart = tool.chance_at_sizes(x, y, {0: (2000, 500), 1: (2000, 500)}, marks, splits=100)
@@ -72,11 +78,7 @@ def test_more_draws_per_test_gene_take_a_perfect_generators_chance_misses_away()
     B resampled at R's size whatever the draws (a fault the sizes could plant) would not
     shrink the misses."""
     tool = load_tool("profile_chance")
-    rng = np.random.default_rng(2)
-    bump = np.exp(-((np.arange(50) - 25) ** 2) / 20.0)
-    shape = np.stack([bump, 0.06 * bump])  # clear, faint
-    y = np.repeat([0, 1], 3000)
-    x = shape[None] + rng.normal(size=(len(y), 2, 50))
+    x, y = _clear_and_faint(seed=2, per_class=3000)
     marks, sizes = ["clear", "faint"], {0: (2000, 500), 1: (2000, 500)}
     one = tool.chance_at_draws(x, y, sizes, marks, 1, splits=100)
     many = tool.chance_at_draws(x, y, sizes, marks, 16, splits=100)

@@ -413,15 +413,22 @@ def test_the_level_tilt_moves_drawing_and_scoring_alike_at_its_bin():
     np.testing.assert_allclose(even.numpy(), 0.25, atol=0.025)
 
 
-def test_the_level_tilt_is_fitted_where_the_level_moves_a_bin_and_kept_on_validation():
-    """Genes whose bin 2 holds more reads the higher their level, scored by a network that
-    does not see it (logits fixed and even): the fitted tilt is that bin's, upward, and the
-    validation genes' likelihood rises with it; the other bins' stay small."""
+def _bin_two_follows_the_level() -> tuple[np.ndarray, np.ndarray]:
+    """1,000 genes' levels (100 at the lowest) and reads over 6 bins of one mark, 0-3 reads at
+    random but for bin 2, which holds 2 or 3 in the genes above level 0.5."""
     rng = np.random.default_rng(3)
     levels = np.concatenate([np.full(100, -1.0), rng.uniform(-0.9, 2.0, 900)])
     raw = rng.choice([0.0, 0.74, 1.48, 2.22], size=(1000, 1, 6))
     high = levels > 0.5
     raw[high, 0, 2] = rng.choice([1.48, 2.22], size=high.sum())
+    return levels, raw
+
+
+def test_the_level_tilt_is_fitted_where_the_level_moves_a_bin_and_kept_on_validation():
+    """Genes whose bin 2 holds more reads the higher their level, scored by a network that
+    does not see it (logits fixed and even): the fitted tilt is that bin's, upward, and the
+    validation genes' likelihood rises with it; the other bins' stay small."""
+    levels, raw = _bin_two_follows_the_level()
     m, g, _, _ = _tilted(levels=levels, raw=raw)
     x = g.transformed(torch.tensor(raw, dtype=torch.float32))
     c = torch.tensor(levels, dtype=torch.float32)
@@ -458,11 +465,7 @@ def test_the_drawn_tilt_finds_a_level_effect_the_draws_miss_and_keeps_it_on_vali
     """Genes whose bin 2 holds more reads the higher their level, a network that does not
     see it (logits even), no tilt yet: the drawn tilt's step puts the slope at that bin,
     upward, and the validation genes' drawn error along the level falls with it."""
-    rng = np.random.default_rng(3)
-    levels = np.concatenate([np.full(100, -1.0), rng.uniform(-0.9, 2.0, 900)])
-    raw = rng.choice([0.0, 0.74, 1.48, 2.22], size=(1000, 1, 6))
-    high = levels > 0.5
-    raw[high, 0, 2] = rng.choice([1.48, 2.22], size=high.sum())
+    levels, raw = _bin_two_follows_the_level()
     m, g, _, _ = _tilted(levels=levels, raw=raw)
     g.drawn_tilt = True
     x = g.transformed(torch.tensor(raw, dtype=torch.float32))

@@ -410,13 +410,11 @@ class BinSampler(SignalGrid):
             return {}
         self.tilt.zero_()
         self.fit_tilt_values()
-        levels = torch.arange(self.level_buckets, dtype=torch.float32, device=x.device)
-        index = (levels - levels.mean()) / levels.std()
         grad = torch.zeros(self.n_bins, self.n_marks, device=x.device)
         curv = torch.zeros_like(grad)
         for i in range(0, len(x), batch):
             xb, cb = x[i : i + batch], c[i : i + batch]
-            z = index[self._bucket(cb)][:, None]
+            z = self._index(cb)[:, None]
             tok = self.tokens(xb)
             for m, p in enumerate(self.token_probabilities(xb, cb)):
                 v = self.tilt_value[m]
