@@ -77,6 +77,18 @@ def value_tokens(values: np.ndarray, vocab: int, pool: int) -> tuple[np.ndarray,
     return edges, table
 
 
+def _smooth_bins(a: torch.Tensor, width: float) -> torch.Tensor:
+    """``a`` ``(buckets, bins, marks)`` smoothed along the bins by a Gaussian of ``width`` bins
+    (near the window's ends, renormalised over the bins it covers)."""
+    reach = int(3 * width)
+    k = torch.exp(-0.5 * (torch.arange(-reach, reach + 1, dtype=a.dtype) / width) ** 2)
+    flat = a.transpose(1, 2).reshape(-1, 1, a.shape[1])
+    kernel = k.view(1, 1, -1)
+    total = nn.functional.conv1d(flat, kernel, padding=reach)
+    cover = nn.functional.conv1d(torch.ones_like(flat[:1]), kernel, padding=reach)
+    return (total / cover).reshape(a.shape[0], a.shape[2], a.shape[1]).transpose(1, 2)
+
+
 class BinSampler(SignalGrid):
     """The recurrent network over bins, its tokens and its sampler (see the module's text)."""
 
@@ -97,6 +109,7 @@ class BinSampler(SignalGrid):
         summary_tss: int = 0,
         level_tilt: bool = False,
         drawn_tilt: bool = False,
+        drawn_offset: bool = False,
     ) -> None:
         super().__init__(n_marks)
         # self_fed: in training, the share of bins the network reads as its own one-step draws
@@ -127,9 +140,14 @@ class BinSampler(SignalGrid):
         self.level_tilt = bool(level_tilt and self.level_buckets)
         # drawn_tilt: after fit_tilt, fit_drawn_tilt moves it to the sampler's own errors
         self.drawn_tilt = bool(drawn_tilt and self.level_tilt)
+        # drawn_offset: after the drawn tilt, fit_drawn_offset adds, per level bucket, bin and
+        # mark, an offset along the same values (the sampler's errors bucket by bucket)
+        self.drawn_offset = bool(drawn_offset and self.drawn_tilt)
         if self.level_tilt:
             self.register_buffer("tilt", torch.zeros(n_bins, n_marks))
             self.register_buffer("tilt_value", torch.zeros(n_marks, vocab))
+        if self.drawn_offset:
+            self.register_buffer("offset", torch.zeros(self.level_buckets, n_bins, n_marks))
         if summary:
             # each gene's mean reads per mark as a token (0: no reads; the rest quantile
             # buckets), drawn mark by mark before the bins; their vector joins the condition's
@@ -264,7 +282,10 @@ class BinSampler(SignalGrid):
         if not self.level_tilt:
             return 0.0
         z = self._index(c)
-        return (z[:, None] * self.tilt[bins, m][None])[..., None] * self.tilt_value[m]
+        slope = z[:, None] * self.tilt[bins, m][None]
+        if self.drawn_offset:
+            slope = slope + self.offset[self._bucket(c)][:, bins, m]
+        return slope[..., None] * self.tilt_value[m]
 
     def embed(self, c: torch.Tensor) -> torch.Tensor:
         """The condition's vector (with ``level_buckets``: plus the level's bucket vector)."""
@@ -443,29 +464,40 @@ class BinSampler(SignalGrid):
         return ((k - k.mean()) / k.std())[self._bucket(c)]
 
     @torch.no_grad()
-    def drawn_moments(
+    def drawn_errors(
         self, x: torch.Tensor, c: torch.Tensor, *, draws: int, seed: int, batch: int = 512
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per bin and mark ``(bins, marks)``: the genes' token values minus the mean value the
-        sampler draws them from, times the level bucket's index ``z``, summed over genes ``x``
-        (levels ``c``) and averaged over ``draws`` drawn genes each; and the same sum of the
-        drawn distribution's variance times ``z`` squared. The drawn genes read their own
-        draws before each bin, not the real bins: this is the sampler's error, drift
-        included, along the level, where ``fit_tilt``'s is the teacher-forced network's."""
+        """Per level bucket, bin and mark ``(buckets, bins, marks)``: the genes' token values
+        minus the mean value the sampler draws them from, summed over genes ``x`` (levels
+        ``c``) of the bucket and averaged over ``draws`` drawn genes each; and the same sum of
+        the drawn distribution's variance. The drawn genes read their own draws before each
+        bin, not the real bins: this is the sampler's error, drift included, where the
+        teacher-forced network's is ``fit_tilt``'s."""
         gen = torch.Generator().manual_seed(seed)
-        grad = torch.zeros(self.n_bins, self.n_marks)
-        curv = torch.zeros_like(grad)
+        err = torch.zeros(self.level_buckets, self.n_bins, self.n_marks)
+        var = torch.zeros_like(err)
         for i in range(0, len(x), batch):
             xb, cb = x[i : i + batch], c[i : i + batch]
-            z = self._index(cb)[:, None, None]
+            bucket = self._bucket(cb).cpu()
             tok = self.tokens(xb)
             real = torch.stack([self.tilt_value[m][tok[:, m]] for m in range(self.n_marks)], 1)
             for _ in range(draws):
                 noise = torch.randn(len(xb), self.noise_size, generator=gen).to(xb.device)
-                _, mean, var = self._draw(noise, cb, moments=True)
-                grad += (z * (real - mean)).sum(0).T.cpu() / draws
-                curv += (z**2 * var).sum(0).T.cpu() / draws
-        return grad, curv
+                _, mean, v = self._draw(noise, cb, moments=True)
+                err.index_add_(0, bucket, (real - mean).transpose(1, 2).cpu() / draws)
+                var.index_add_(0, bucket, v.transpose(1, 2).cpu() / draws)
+        return err, var
+
+    def drawn_moments(
+        self, x: torch.Tensor, c: torch.Tensor, *, draws: int, seed: int, batch: int = 512
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per bin and mark ``(bins, marks)``: ``drawn_errors`` along the level, the buckets'
+        errors times their index ``z`` summed, and their variances times ``z`` squared: the
+        drawn tilt's Newton step (``fit_tilt``'s is the teacher-forced network's)."""
+        err, var = self.drawn_errors(x, c, draws=draws, seed=seed, batch=batch)
+        k = torch.arange(self.level_buckets, dtype=torch.float32)
+        z = ((k - k.mean()) / k.std())[:, None, None]
+        return (z * err).sum(0), (z**2 * var).sum(0)
 
     @torch.no_grad()
     def fit_drawn_tilt(
@@ -505,6 +537,51 @@ class BinSampler(SignalGrid):
                 best, kept, slope = score, r, self.tilt.clone()
         self.tilt.copy_(slope)
         return {"drawn_ridge": kept, "drawn_valid_before": before, "drawn_valid_after": best}
+
+    @torch.no_grad()
+    def fit_drawn_offset(
+        self,
+        x: torch.Tensor,
+        c: torch.Tensor,
+        x_valid: torch.Tensor,
+        c_valid: torch.Tensor,
+        *,
+        draws: int = 2,
+        widths: tuple[float, ...] = (1.0, 2.0, 4.0),
+        ridge: tuple[float, ...] = (0.0, 4.0),
+        seed: int = 0,
+    ) -> dict[str, float]:
+        """With ``drawn_offset`` (after ``fit_drawn_tilt``): per level bucket, bin and mark an
+        offset along the tokens' values, so that genes drawn under the training genes' levels
+        have, bucket by bucket, the training genes' mean at each bin. One Newton step on
+        ``drawn_errors``, the errors and variances first smoothed along the bins (a Gaussian
+        of each of ``widths`` bins: a bucket holds a sixteenth of the genes, and a bin's mean
+        of them is mostly noise), with a ridge (a multiple of the variances' mean). Each
+        candidate, and none, is scored by the validation genes' drawn errors (squared over
+        their variance, summed over buckets, bins and marks; the same noise for each), and
+        the lowest is kept. Returns the width and ridge kept (``inf``: none) and the
+        validation score before and after."""
+        if not self.drawn_offset:
+            return {}
+        self.offset.zero_()
+        err, var = self.drawn_errors(x, c, draws=draws, seed=seed)
+
+        def scored() -> float:
+            e, v = self.drawn_errors(x_valid, c_valid, draws=draws, seed=seed + 1)
+            return float((e**2 / v.clamp(min=1e-12)).sum())
+
+        before = best = scored()
+        kept, offset = (float("inf"), float("inf")), torch.zeros_like(self.offset)
+        for w in widths:
+            se, sv = _smooth_bins(err, w), _smooth_bins(var, w)
+            for r in ridge:
+                self.offset.copy_((se / (sv + r * sv.mean()).clamp(min=1e-12)).to(offset.device))
+                score = scored()
+                if score < best:
+                    best, kept, offset = score, (w, r), self.offset.clone()
+        self.offset.copy_(offset)
+        return {"offset_width": kept[0], "offset_ridge": kept[1],
+                "offset_valid_before": before, "offset_valid_after": best}  # fmt: skip
 
     def forward(
         self,
@@ -675,6 +752,7 @@ class AutoregressiveGenerator(GridModel):
         summary_tss: int = 0,
         level_tilt: bool = True,
         drawn_tilt: bool = True,
+        drawn_offset: bool = False,
     ) -> None:
         super().__init__(n_marks, n_bins, n_outputs, quantize=quantize)
         self.generator = BinSampler(
@@ -693,6 +771,7 @@ class AutoregressiveGenerator(GridModel):
             summary_tss,
             level_tilt,
             drawn_tilt,
+            drawn_offset,
         )
 
     def fit_grid(self, raw: np.ndarray, levels: np.ndarray | None = None) -> None:
@@ -704,9 +783,11 @@ class AutoregressiveGenerator(GridModel):
         self, x: torch.Tensor, c: torch.Tensor, x_valid: torch.Tensor, c_valid: torch.Tensor
     ) -> dict[str, float]:
         """What follows training, on the restored weights: with ``level_tilt``, its fit (and
-        with ``drawn_tilt``, its move to the sampler's own errors)."""
+        with ``drawn_tilt``, its move to the sampler's own errors; with ``drawn_offset``, the
+        offsets bucket by bucket)."""
         fitted = self.generator.fit_tilt(x, c, x_valid, c_valid)
-        return fitted | self.generator.fit_drawn_tilt(x, c, x_valid, c_valid)
+        fitted |= self.generator.fit_drawn_tilt(x, c, x_valid, c_valid)
+        return fitted | self.generator.fit_drawn_offset(x, c, x_valid, c_valid)
 
     def score(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         """Each gene's mean log-likelihood per bin and mark (higher: more like the training

@@ -287,6 +287,9 @@ class GANModel(TrainedModel):
         # and files before the drawn tilt (the default since 2026-12-06, later), without it
         if "drawn_tilt" in params:
             old["drawn_tilt"] = False
+        # and files before the drawn offsets, without them
+        if "drawn_offset" in params:
+            old["drawn_offset"] = False
         return old | hparams
 
     def _load_state(self, state: dict[str, torch.Tensor]) -> None:
