@@ -10,9 +10,13 @@ share of their mean profile's spread over the bins that another sample of the sa
 would repeat; 0 where the halves do not agree at all).
 
     python tools/profile_reliability.py runs/dtilt-e012-s0 runs/dtilt-e027-s0 runs/dtilt-e100-s0
+    python tools/profile_reliability.py --copied runs/dtilt-e100-s0
 
 Prints JSON per run: per ``"class mark"`` the number of training genes, ``split_half`` and
-``reliability``.
+``reliability``; with ``--copied`` also ``copied``: the r of the generator's class mean profile
+(``--draws`` generated genes under each training gene's level) with the training genes' own.
+Where the reliability is near 0, a ``copied`` well above 0 is the generator repeating the
+training genes' noise pattern.
 """
 
 from __future__ import annotations
@@ -49,11 +53,16 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("runs", nargs="+")
     ap.add_argument("--halves", type=int, default=200)
+    ap.add_argument("--copied", action="store_true", help="and the generator's r with them")
+    ap.add_argument("--draws", type=int, default=8)
     args = ap.parse_args(argv)
     out = {}
     for run in args.runs:
         model, train = _model(run), run_splits(run)["train"]
         x, y = np.asarray(model.transformed(train)), classes(train)
+        if args.copied:
+            fake = model.generate(np.repeat(np.asarray(train.y), args.draws, axis=0), seed=0)
+            y_fake = np.repeat(y, args.draws)
         rows: dict = {"cell": train.cell}
         for k in np.unique(y):
             for m, mark in enumerate(model.marks):
@@ -63,6 +72,11 @@ def main(argv=None) -> None:
                     "split_half": round(r, 3),
                     "reliability": round(reliability(r), 3),
                 }
+                if args.copied:
+                    gen, real = fake[y_fake == k, m].mean(0), x[y == k, m].mean(0)
+                    rows[f"{NAMES.get(int(k), k)} {mark}"]["copied"] = round(
+                        float(np.corrcoef(gen, real)[0, 1]), 3
+                    )
         out[run] = rows
     print(json.dumps(out, indent=1))
 
