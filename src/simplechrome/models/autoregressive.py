@@ -728,6 +728,13 @@ class AutoregressiveGenerator(GridModel):
     under at 8 draws against 5), it met 52 of the 54 test-gene lines against 51 (RESULTS.md
     section 4), so it is on since 2026-12-06 (twelfth session); it adds about 60 s on E012
     (the stage 85 s against 27 s); files saved before it load without it.
+    ``drawn_offset`` (off; with ``drawn_tilt``) then adds per level bucket, bin and mark an
+    offset along the same values, one Newton step on the sampler's errors bucket by bucket
+    (smoothed along the bins, width and ridge or none chosen by the validation genes' drawn
+    error). Judged on the nine networks' validation genes it met 52 of 54 lines against 51
+    with as many shapes under, but lowered the walk's worst mark summed over them (8.823
+    against 8.834), which its rule did not allow (docs/notes/generators.md, thirteenth
+    session), so it stays off; about 95 s more on E012.
     Training keeps a
     moving average of the weights by default (``train.average``; the registry entry). Trained
     by ``gan train`` (the default generator); measured by ``gan quality``.
