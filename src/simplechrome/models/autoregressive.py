@@ -77,6 +77,22 @@ def value_tokens(values: np.ndarray, vocab: int, pool: int) -> tuple[np.ndarray,
     return edges, table
 
 
+def _keep_lowest(buffer: torch.Tensor, candidates, scored) -> tuple[object, float, float]:
+    """Each ``(key, value)`` of ``candidates`` copied into ``buffer`` and ``scored()``; the value
+    that scores lowest is left in ``buffer``, or what it held where none scores under that.
+    Returns the key kept (``None``: none), the score before and the lowest."""
+    start = buffer.clone()
+    before = best = scored()
+    kept, value = None, start
+    for key, candidate in candidates:
+        buffer.copy_(candidate)
+        score = scored()
+        if score < best:
+            best, kept, value = score, key, buffer.clone()
+    buffer.copy_(value)
+    return kept, before, best
+
+
 def _smooth_bins(a: torch.Tensor, width: float) -> torch.Tensor:
     """``a`` ``(buckets, bins, marks)`` smoothed along the bins by a Gaussian of ``width`` bins
     (near the window's ends, renormalised over the bins it covers)."""
@@ -528,14 +544,9 @@ class BinSampler(SignalGrid):
             return float((g**2 / h.clamp(min=1e-12)).sum())
 
         start = self.tilt.clone()
-        before = best = scored()
-        kept, slope = float("inf"), start
-        for r in ridge:
-            self.tilt.copy_(start + (grad / (curv + r * curv.mean())).to(start.device))
-            score = scored()
-            if score < best:
-                best, kept, slope = score, r, self.tilt.clone()
-        self.tilt.copy_(slope)
+        steps = ((r, start + (grad / (curv + r * curv.mean())).to(start.device)) for r in ridge)
+        kept, before, best = _keep_lowest(self.tilt, steps, scored)
+        kept = float("inf") if kept is None else kept
         return {"drawn_ridge": kept, "drawn_valid_before": before, "drawn_valid_after": best}
 
     @torch.no_grad()
@@ -570,17 +581,15 @@ class BinSampler(SignalGrid):
             e, v = self.drawn_errors(x_valid, c_valid, draws=draws, seed=seed + 1)
             return float((e**2 / v.clamp(min=1e-12)).sum())
 
-        before = best = scored()
-        kept, offset = (float("inf"), float("inf")), torch.zeros_like(self.offset)
-        for w in widths:
-            se, sv = _smooth_bins(err, w), _smooth_bins(var, w)
-            for r in ridge:
-                self.offset.copy_((se / (sv + r * sv.mean()).clamp(min=1e-12)).to(offset.device))
-                score = scored()
-                if score < best:
-                    best, kept, offset = score, (w, r), self.offset.clone()
-        self.offset.copy_(offset)
-        return {"offset_width": kept[0], "offset_ridge": kept[1],
+        def steps():
+            for w in widths:
+                se, sv = _smooth_bins(err, w), _smooth_bins(var, w)
+                for r in ridge:
+                    yield (w, r), (se / (sv + r * sv.mean()).clamp(min=1e-12)).to(self.offset)
+
+        kept, before, best = _keep_lowest(self.offset, steps(), scored)
+        w, r = (float("inf"), float("inf")) if kept is None else kept
+        return {"offset_width": w, "offset_ridge": r,
                 "offset_valid_before": before, "offset_valid_after": best}  # fmt: skip
 
     def forward(
