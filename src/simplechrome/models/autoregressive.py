@@ -297,10 +297,10 @@ class BinSampler(SignalGrid):
         ``(batch, steps, vocab)`` (else 0)."""
         if not self.level_tilt:
             return 0.0
-        z = self._index(c)
-        slope = z[:, None] * self.tilt[bins, m][None]
+        bucket = self._bucket(c)
+        slope = self._bucket_z(c.device)[bucket][:, None] * self.tilt[bins, m][None]
         if self.drawn_offset:
-            slope = slope + self.offset[self._bucket(c)][:, bins, m]
+            slope = slope + self.offset[bucket][:, bins, m]
         return slope[..., None] * self.tilt_value[m]
 
     def embed(self, c: torch.Tensor) -> torch.Tensor:
@@ -474,10 +474,14 @@ class BinSampler(SignalGrid):
         self.tilt.copy_(slope)
         return {"ridge": kept, "valid_before": before, "valid_after": best}
 
+    def _bucket_z(self, device: torch.device | str = "cpu") -> torch.Tensor:
+        """Each level bucket's standardised index, the tilt's ``z`` ``(buckets,)``."""
+        k = torch.arange(self.level_buckets, dtype=torch.float32, device=device)
+        return (k - k.mean()) / k.std()
+
     def _index(self, c: torch.Tensor) -> torch.Tensor:
-        """Each level's bucket's standardised index, the tilt's ``z`` ``(batch,)``."""
-        k = torch.arange(self.level_buckets, dtype=torch.float32, device=c.device)
-        return ((k - k.mean()) / k.std())[self._bucket(c)]
+        """Each level's bucket's ``z`` ``(batch,)``."""
+        return self._bucket_z(c.device)[self._bucket(c)]
 
     @torch.no_grad()
     def drawn_errors(
@@ -511,8 +515,7 @@ class BinSampler(SignalGrid):
         errors times their index ``z`` summed, and their variances times ``z`` squared: the
         drawn tilt's Newton step (``fit_tilt``'s is the teacher-forced network's)."""
         err, var = self.drawn_errors(x, c, draws=draws, seed=seed, batch=batch)
-        k = torch.arange(self.level_buckets, dtype=torch.float32)
-        z = ((k - k.mean()) / k.std())[:, None, None]
+        z = self._bucket_z()[:, None, None]
         return (z * err).sum(0), (z**2 * var).sum(0)
 
     @torch.no_grad()
