@@ -97,3 +97,12 @@ def write_spec(path: Path, cells: dict[str, Path], **extra) -> Path:
     spec.update(extra)
     path.write_text(yaml.safe_dump(spec))
     return path
+
+
+def write_expression(path, expression) -> None:
+    """A Roadmap-style expression matrix (tab-separated, trailing tab on data rows)."""
+    text = "gene_id\t" + "\t".join(expression.columns) + "\n"
+    text += "".join(
+        f"{g}\t" + "\t".join(f"{v:.3f}" for v in row) + "\t\n" for g, row in expression.iterrows()
+    )
+    path.write_text(text)

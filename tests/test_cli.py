@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from simplechrome.cli import main
+from tests.conftest import write_expression
 from tests.data.test_readers import gene_rows
 from tests.tool_modules import load_tool
 
@@ -282,15 +283,6 @@ def test_gan_train_by_default_trains_the_autoregressive_generator(
         table.read(tmp_path / "t")
 
 
-def _write_expression(path, expression) -> None:
-    """A Roadmap-style expression matrix (tab-separated, trailing tab on data rows)."""
-    text = "gene_id\t" + "\t".join(expression.columns) + "\n"
-    text += "".join(
-        f"{g}\t" + "\t".join(f"{v:.3f}" for v in row) + "\t\n" for g, row in expression.iterrows()
-    )
-    path.write_text(text)
-
-
 def test_evaluate_without_data_on_runs_of_every_verb(tmp_path, capsys, cell_dir):
     """``evaluate RUN`` rebuilds the run's own splits from its directory, whichever verb made
     it: train, experiment (with a labelled budget) or demo."""
@@ -319,7 +311,7 @@ def test_evaluate_without_data_on_runs_of_every_verb(tmp_path, capsys, cell_dir)
 def test_a_configs_task_is_honoured_and_an_explicit_task_overrides_it(
     tmp_path, capsys, cell_dir, synthetic
 ):
-    _write_expression(tmp_path / "rpkm.pc", synthetic.expression)
+    write_expression(tmp_path / "rpkm.pc", synthetic.expression)
     cfg = tmp_path / "c.yaml"
     cfg.write_text("model: logreg\ntrain: {task: regression}\n")
     common = ["-q", "train", "--data", cell_dir, "--config", cfg, "--expression",
