@@ -33,7 +33,8 @@ def test_the_offsets_are_fitted_on_a_run_with_the_drawn_tilt_and_its_tilt_and_ne
     before = {p.name: p.read_bytes() for p in run_dir.iterdir() if p.is_file()}
     tool = load_tool("add_level_tilt")
     fitted = tool.add_tilt(run_dir, out, offset=True)
-    assert json.loads((out / "level_tilt.json").read_text())["offset_ridge"] == fitted["offset_ridge"]
+    written = json.loads((out / "level_tilt.json").read_text())
+    assert written["offset_ridge"] == fitted["offset_ridge"]
     old, new = _model(run_dir), _model(out)
     assert not old.hparams.get("drawn_offset") and new.hparams["drawn_offset"]
     assert old.hparams["drawn_tilt"] and new.hparams["drawn_tilt"]
