@@ -746,7 +746,9 @@ class AutoregressiveGenerator(GridModel):
     error). Judged on the nine networks' validation genes it met 52 of 54 lines against 51
     with as many shapes under, but lowered the walk's worst mark summed over them (8.823
     against 8.834), which its rule did not allow (docs/notes/generators.md, thirteenth
-    session), so it stays off; about 95 s more on E012.
+    session); on nine fresh networks as well, pooled over the eighteen 104 of 108 lines
+    against 102 but the walk's worst mark 17.684 against 17.703 (fourteenth session), so it
+    stays off; about 95 s more on E012.
     Training keeps a
     moving average of the weights by default (``train.average``; the registry entry). Trained
     by ``gan train`` (the default generator); measured by ``gan quality``.
