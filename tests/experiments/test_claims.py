@@ -117,6 +117,10 @@ def test_generator_lines_each_missed_just_past_its_edge(path, value, line):
     node[path[-1]] = value
     met = claims.generator_lines(q)
     assert [name for name, ok in met.items() if not ok] == [line]
+    # the margins say the same: under 0 on the missed line's part alone
+    margins = claims.generator_margins(q)
+    assert [n for n, parts in margins.items() if min(parts.values()) < 0] == [line]
+    assert all(min(p.values()) >= 0 for p in claims.generator_margins(QUALITY).values())
     # one line missed on one run: the claim does not hold (the rule RESULTS.md states)
     assert claims.generator_verdict([QUALITY, q]) == "does not hold"
     assert claims.generator_verdict([QUALITY, q], complete=False) == "does not hold"
