@@ -43,6 +43,7 @@ def test_spread_names_the_part_and_seed_that_missed(tmp_path, capsys):
     assert part["line"].startswith("walk") and part["part"] == "H3K4me3"
     assert part["missed_seeds"] == [1] and part["runs"] == 3
     assert part["min"] == pytest.approx(-0.02) and part["mean"] == pytest.approx(0.02)
+    assert part["median"] == pytest.approx(0.03)
     assert part["population_reference_margin"] == pytest.approx(0.03)
     assert 0.5 < part["p_fresh_network"] < 1.0
     assert part["p_three_fresh"] == pytest.approx(part["p_fresh_network"] ** 3)

@@ -4,8 +4,8 @@ generator at the line whose networks scatter across it.
 
 Reads the stored quality files (``docs/generators/<generator>__<cell>__s<seed>.json``, as
 ``tools/generator_table.py`` does) and, per cell and per part of a line (a class, a mark, or
-both: ``claims.generator_margins``), prints over the training seeds the margin's mean, its
-standard deviation, the smallest margin and the runs that missed; and, from a t distribution
+both: ``claims.generator_margins``), prints over the training seeds the margin's mean, median,
+standard deviation and smallest value and the runs that missed; and, from a t distribution
 with the seeds' mean and spread (the predictive spread of one more network), the chance that a
 fresh network meets that part, and that the three fresh seeds issue 39 judges all do. The walk
 line's parts also give ``walk_reference_train - 0.9``: where a generator of the training genes'
@@ -72,6 +72,7 @@ def spread(runs: list[tuple[str, dict]], generator: str, *, near: float = 0.03) 
                     "part": part,
                     "runs": len(m),
                     "mean": float(np.mean(m)),
+                    "median": float(np.median(m)),
                     "sd": float(np.std(m, ddof=1)) if len(m) > 1 else float("nan"),
                     "min": float(np.min(m)),
                     "missed_seeds": [
@@ -96,15 +97,16 @@ def render(result: dict, generator: str) -> str:
     lines = [
         f"{generator}: margins inside issue 39's lines over the training seeds (positive: met)",
         "",
-        "| cell | line | part | runs | mean | sd | smallest | missed (seeds) | "
+        "| cell | line | part | runs | mean | median | sd | smallest | missed (seeds) | "
         "P(a fresh network meets) | P(three fresh all meet) | population generator |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for cell, r in result.items():
         for p in r["parts"]:
             ref = p.get("population_reference_margin")
             lines.append(
                 f"| {cell} | {p['line']} | {p['part'] or '-'} | {p['runs']} | {p['mean']:+.3f} | "
+                f"{p['median']:+.3f} | "
                 f"{p['sd']:.3f} | {p['min']:+.3f} | {', '.join(map(str, p['missed_seeds'])) or '-'}"
                 f" | {p['p_fresh_network']:.2f} | {p['p_three_fresh']:.2f} | "
                 f"{'-' if ref is None else f'{ref:+.3f}'} |"
