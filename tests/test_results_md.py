@@ -60,6 +60,18 @@ def test_section_4_is_its_quality_files_judged_by_the_claims_rule():
     assert edited != text and tool.refreshed(edited) != edited
 
 
+def test_section_4_spread_is_its_quality_files_margins():
+    """RESULTS.md section 4's margins over training seeds are tools/generator_spread.py's
+    rendering of the stored quality files."""
+    tool = load_tool("generator_spread")
+    text = (ROOT / "RESULTS.md").read_text()
+    blocks = tool.BLOCK.findall(text)
+    assert blocks, "RESULTS.md holds no generator-spread block"
+    for _, folder, generator, body, _ in blocks:
+        assert body == tool.render(tool.spread(tool.read(ROOT / folder), generator), generator)
+    assert tool.refreshed(text) == text
+
+
 def test_a_generator_with_part_of_the_judged_runs_is_not_yet_judged(tmp_path):
     """Two runs that meet every line are not the claim: the table says so until every judged
     cell has its three seeds; with all nine it holds, and one miss among two decides."""

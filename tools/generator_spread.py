@@ -15,6 +15,7 @@ the product over the parts shown, as if they moved independently, a rough figure
 
     python tools/generator_spread.py docs/generators --generator autoregressive
     python tools/generator_spread.py docs/generators --generator autoregressive --json
+    python tools/generator_spread.py docs/generators --write   # RESULTS.md section 4's block
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -31,6 +33,10 @@ from scipy import stats
 from simplechrome.experiments.claims import GENERATOR_LINES, GENERATOR_SEEDS, generator_margins
 
 TOOLS = Path(__file__).resolve().parent
+ROOT = TOOLS.parent
+BLOCK = re.compile(
+    r"(<!-- generator-spread (\S+) (\S+) -->\n)(.*?)(<!-- end generator-spread -->)", re.S
+)
 sys.path.insert(0, str(TOOLS))
 from generator_table import JUDGED, read  # noqa: E402
 
@@ -122,6 +128,16 @@ def render(result: dict, generator: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def refreshed(text: str) -> str:
+    """``text`` with every generator-spread block rendered again from its folder."""
+
+    def block(m: re.Match) -> str:
+        folder, generator = ROOT / m.group(2), m.group(3)
+        return m.group(1) + render(spread(read(folder), generator), generator) + m.group(5)
+
+    return BLOCK.sub(block, text)
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("folder", type=Path)
@@ -133,7 +149,12 @@ def main(argv=None) -> None:
         help="leave out parts whose every margin is at least this (default 0.03)",
     )
     ap.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    ap.add_argument("--write", action="store_true", help="refresh the blocks in RESULTS.md")
     args = ap.parse_args(argv)
+    if args.write:
+        path = ROOT / "RESULTS.md"
+        path.write_text(refreshed(path.read_text()))
+        return
     runs = read(args.folder)
     if not any(g == args.generator for g, _ in runs):
         print(f"{args.folder}: no quality file of generator {args.generator!r}", file=sys.stderr)
