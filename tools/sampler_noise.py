@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -33,6 +35,9 @@ import torch
 from simplechrome import models
 from simplechrome.api import _model, run_splits
 from simplechrome.interpret.gan import classes, training_trends, training_walk, trend_r
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sampler_drift import as_token_values  # noqa: E402  (the training genes' bins as token values)
 
 
 def z_scores(real: np.ndarray, drawn: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
@@ -84,13 +89,6 @@ def expected_drawn(g, c: torch.Tensor, *, draws: int, seed: int, batch: int = 51
     return np.concatenate(parts)
 
 
-def real_token_values(g, x: torch.Tensor) -> np.ndarray:
-    tv = g.token_values()
-    with torch.inference_mode():
-        tok = g.tokens(x)
-    return torch.stack([tv[m][tok[:, m]] for m in range(g.n_marks)], dim=1).numpy()
-
-
 def newton_offsets(gan, splits, x: torch.Tensor, c: torch.Tensor, *, draws: int) -> dict:
     """The validation walk and the buckets' mean absolute error, before and after a constant
     offset per level bucket and mark (module docstring)."""
@@ -140,7 +138,7 @@ def main(argv=None) -> None:
         drawn = expected_drawn(g, c, draws=args.draws, seed=args.seed)
         bucket = g._bucket(c).numpy()
         report[run] = {"cell": train.cell, "draws": args.draws, **noise_report(
-            real_token_values(g, x), drawn, bucket, classes(train), list(gan.marks))}  # fmt: skip
+            as_token_values(g, x), drawn, bucket, classes(train), list(gan.marks))}  # fmt: skip
         if args.newton:
             report[run]["newton"] = newton_offsets(gan, splits, x, c, draws=args.draws)
     print(json.dumps(report, indent=1))
