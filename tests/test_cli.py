@@ -217,6 +217,9 @@ def test_gan_train_sample_plot(tmp_path, capsys, cell_dir):
     )  # fmt: skip
     assert code == 0, err
     assert "sliced_wasserstein" in out and (run_dir / "model.pt").exists()
+    # the test genes' figures are not printed as the run ends (a design is chosen on the rest)
+    splits = [line.split()[0] for line in out.splitlines() if line.strip()]
+    assert "valid" in splits and "test" not in splits and "gan quality" in out
     config = (run_dir / "config.yaml").read_text()
     assert "batch_size: 64" in config and "max_epochs: 2" in config
 
@@ -334,7 +337,7 @@ def test_gan_train_honours_a_task_the_config_names(tmp_path, monkeypatch):
     from simplechrome.cli.parser import build_parser
 
     seen = []
-    monkeypatch.setattr(verbs, "_train", lambda args, overrides: seen.append(overrides) or 0)
+    monkeypatch.setattr(verbs, "_train", lambda args, overrides, **_: seen.append(overrides) or 0)
     cfg = tmp_path / "c.yaml"
     cfg.write_text(yaml.safe_dump({"model": "gan", "train": {"task": "classification"}}))
     base = ["gan", "train", "--data", "d", "--expression", "m.pc", "--out", "o"]

@@ -168,7 +168,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train(args: argparse.Namespace, overrides: list[str]) -> int:
+def _train(args: argparse.Namespace, overrides: list[str], *, show_test: bool = True) -> int:
     import dataclasses
 
     from .. import api, models
@@ -196,7 +196,14 @@ def _train(args: argparse.Namespace, overrides: list[str]) -> int:
         epigenomes=_absolute(args.epigenomes),
     )
     run = api.train_run(config, data, out=args.out)
-    print_metrics(run.metrics)
+    if show_test:
+        print_metrics(run.metrics)
+    else:
+        print_metrics({s: m for s, m in run.metrics.items() if s != "test"})
+        print(
+            f"not shown: the test genes' figures (a generator's design is chosen on the rows "
+            f"above); measure them with `simplechrome gan quality {args.out}`"
+        )
     print(f"run written to {args.out}")
     return 0
 
@@ -235,7 +242,9 @@ def cmd_gan_train(args: argparse.Namespace) -> int:
                       ("patience", "patience")):  # fmt: skip
         if getattr(args, flag) is not None:
             overrides.append(f"train.{key}={getattr(args, flag)}")
-    return _train(args, overrides)
+    # a generator is designed on training and validation genes; the test genes' figures are
+    # the final numbers (`gan quality`), so they are not printed as a run ends
+    return _train(args, overrides, show_test=False)
 
 
 def _named_in_config(args: argparse.Namespace) -> tuple[str | None, bool]:
