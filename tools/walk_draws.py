@@ -14,6 +14,13 @@ this bounds the noise of the measure from above.
 
 Prints JSON: per draw count and mark, the median r, its 5th percentile and the share of
 repeats below the line (0.9).
+
+``--network K``: the run's own walk (``training_walk``, the measure's draw count) at walk seeds
+0 to K-1, each against the training genes' trend at the validation groups' levels: how much of
+a network's ``walk_trend_r_train`` is the walk's own draw (the noise held fixed per seed), to
+set beside the spread between networks trained with other seeds.
+
+    python tools/walk_draws.py runs/dev-E012-s6 --network 6
 """
 
 from __future__ import annotations
@@ -24,7 +31,12 @@ import json
 import numpy as np
 
 from simplechrome.api import _model, run_splits
-from simplechrome.interpret.gan import level_matched_groups, trend_r
+from simplechrome.interpret.gan import (
+    level_matched_groups,
+    training_trends,
+    training_walk,
+    trend_r,
+)
 
 LINE = 0.9  # issue 39's walk line
 
@@ -42,15 +54,41 @@ def perfect_walk_r(x: np.ndarray, groups: list[np.ndarray], marks: list[str], n:
     return out
 
 
+def seed_spread(trend: np.ndarray, walk, seeds: int, marks: list[str]) -> dict:
+    """Per mark the r of ``walk(seed)`` (``(steps, marks, bins)``, averaged over the bins)
+    against ``trend`` (``(steps, marks)``) at each seed below ``seeds``, and their mean, sd
+    (n - 1), smallest and largest."""
+    rs = np.array([list(trend_r(trend, walk(s).mean(axis=2), marks).values())
+                   for s in range(seeds)])  # fmt: skip
+    return {
+        m: {"r": [round(float(v), 4) for v in rs[:, i]],
+            "mean": round(float(rs[:, i].mean()), 4),
+            "sd": round(float(rs[:, i].std(ddof=1)), 4) if seeds > 1 else None,
+            "min": round(float(rs[:, i].min()), 4), "max": round(float(rs[:, i].max()), 4)}
+        for i, m in enumerate(marks)
+    }  # fmt: skip
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("run")
     ap.add_argument("--draws", type=int, nargs="+", default=[256, 1024, 4096])
     ap.add_argument("--repeats", type=int, default=300)
+    ap.add_argument("--network", type=int, metavar="K", help="the run's own walk at K seeds")
     args = ap.parse_args(argv)
     gan = _model(args.run)
     splits = run_splits(args.run)
     train = splits["train"]
+    if args.network:
+        valid = splits["valid"]
+        spread = seed_spread(
+            training_trends(gan, train, valid),
+            lambda s: training_walk(gan, train, valid, seed=s),
+            args.network,
+            list(gan.marks),
+        )
+        print(json.dumps({"run": args.run, "cell": train.cell, "walk_seeds": spread}, indent=1))
+        return
     groups = level_matched_groups(splits["valid"], train)
     # per gene its mean over the bins: averaged per group, the measure's expression_trends
     x = gan.transformed(train).mean(axis=2)
